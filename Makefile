@@ -1,0 +1,77 @@
+# Dealflow: `make run` serves the app with demo data, `make test` lints and runs every test.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 5000
+export FLASK_APP := wsgi
+CATALOGS := dealflow/translations
+
+.PHONY: help run test lint format pytest translations translations-update chromium clean bench
+
+help:
+	@echo "make run      create .venv, install, migrate, load demo data on first run, serve on 127.0.0.1:$(PORT)"
+	@echo "make test     lint (ruff, ruff format --check, mypy), then pytest on SQLite and, with TEST_DATABASE_URL, PostgreSQL"
+	@echo "make lint     the linters only"
+	@echo "make format   apply ruff's fixes and formatting"
+	@echo "make translations-update   extract new strings and merge them into the catalogs"
+
+$(BIN)/python:
+	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "Dealflow needs Python 3.11, found " + sys.version.split()[0]'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(VENV)/.runtime: requirements.txt | $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements.txt
+	@touch $@
+
+$(VENV)/.dev: requirements-dev.txt requirements.txt $(VENV)/.runtime
+	$(BIN)/pip install --quiet -r requirements-dev.txt
+	@touch $@
+
+translations: $(VENV)/.runtime
+	@$(BIN)/pybabel compile -d $(CATALOGS) -D messages >/dev/null
+
+translations-update: $(VENV)/.runtime
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -k ngettext:1,2 --no-location --sort-output \
+		--project Dealflow --copyright-holder Dealflow -o $(CATALOGS)/messages.pot .
+	$(BIN)/pybabel update -i $(CATALOGS)/messages.pot -d $(CATALOGS) --no-wrap --ignore-obsolete
+
+run: $(VENV)/.runtime translations
+	@new_db=0; [ -n "$$DATABASE_URL" ] || [ -f instance/dealflow.db ] || new_db=1; \
+	$(BIN)/flask db upgrade && \
+	if [ $$new_db = 1 ]; then $(BIN)/flask seed-demo; else $(BIN)/flask seed-demo --if-empty; fi
+	$(BIN)/flask run --host 127.0.0.1 --port $(PORT)
+
+lint: $(VENV)/.dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+format: $(VENV)/.dev
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { \
+		echo "Installing Debian's Chromium for the browser tests"; \
+		if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
+
+pytest: $(VENV)/.dev translations chromium
+	@echo "== pytest on SQLite =="
+	DEALFLOW_TEST_DB=sqlite $(BIN)/pytest $(PYTEST_ARGS)
+	@if [ -n "$$TEST_DATABASE_URL" ]; then \
+		echo "== pytest on PostgreSQL =="; \
+		DEALFLOW_TEST_DB="$$TEST_DATABASE_URL" $(BIN)/pytest $(PYTEST_ARGS); \
+	else \
+		echo "TEST_DATABASE_URL is not set: the PostgreSQL run is not part of this make test."; \
+	fi
+
+test: lint pytest
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	find . -name __pycache__ -type d -prune -exec rm -rf {} +
