@@ -1,0 +1,158 @@
+"""Settings for each environment, read from the process environment.
+
+Development and testing have safe defaults; production has none for its secrets
+and refuses to start without them.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+from typing import Any
+
+ENVIRONMENTS = ("development", "testing", "production")
+LANGUAGES = ("en", "ru", "kk")
+
+log = logging.getLogger(__name__)
+
+
+class ConfigError(RuntimeError):
+    """Raised when the environment cannot run the app as configured."""
+
+
+def _env_bool(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _env_int(name: str, default: int) -> int:
+    value = os.environ.get(name)
+    if value is None or value == "":
+        return default
+    try:
+        return int(value)
+    except ValueError as exc:
+        raise ConfigError(f"{name} must be a whole number, got {value!r}") from exc
+
+
+def normalise_database_url(url: str) -> str:
+    """Point postgres URLs at psycopg 3, the driver we ship."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+class BaseConfig:
+    """Settings shared by every environment."""
+
+    ENV_NAME = "base"
+    DEBUG = False
+    TESTING = False
+
+    LANGUAGES = LANGUAGES
+    BABEL_DEFAULT_LOCALE = "en"
+    BABEL_DEFAULT_TIMEZONE = "Asia/Almaty"
+    BABEL_TRANSLATION_DIRECTORIES = str(Path(__file__).resolve().parent.parent / "dealflow" / "translations")
+
+    SQLALCHEMY_TRACK_MODIFICATIONS = False
+    SQLALCHEMY_ENGINE_OPTIONS: dict[str, Any] = {"pool_pre_ping": True}
+
+    WTF_CSRF_ENABLED = True
+    WTF_CSRF_TIME_LIMIT: int | None = None  # the token lives as long as the session
+
+    SESSION_COOKIE_NAME = "dealflow_session"
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = False
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_SECURE = False
+    LANGUAGE_COOKIE_NAME = "dealflow_lang"
+
+    MAX_CONTENT_LENGTH = 25 * 1024 * 1024  # the largest upload (a deck) plus form fields
+
+    RATELIMIT_ENABLED = True
+    RATELIMIT_STORAGE_URI = "memory://"
+    RATELIMIT_HEADERS_ENABLED = True
+    LOGIN_LIMIT_PER_IP = "20 per 5 minutes"
+    LOGIN_LIMIT_PER_ACCOUNT = "5 per 15 minutes"
+
+    TRUSTED_PROXIES = 0
+
+    def __init__(self, instance_path: str) -> None:
+        self.INSTANCE_PATH = instance_path
+        self.TRUSTED_PROXIES = _env_int("TRUSTED_PROXIES", self.TRUSTED_PROXIES)
+        redis_url = os.environ.get("REDIS_URL")
+        if redis_url:
+            self.RATELIMIT_STORAGE_URI = redis_url
+
+
+class DevelopmentConfig(BaseConfig):
+    """A laptop: embedded SQLite under instance/, a throwaway secret."""
+
+    ENV_NAME = "development"
+
+    def __init__(self, instance_path: str) -> None:
+        super().__init__(instance_path)
+        self.SECRET_KEY = os.environ.get("SECRET_KEY") or "dev-only-not-secret"
+        default_db = "sqlite:///" + str(Path(instance_path) / "dealflow.db")
+        self.SQLALCHEMY_DATABASE_URI = normalise_database_url(os.environ.get("DATABASE_URL") or default_db)
+
+
+class TestingConfig(BaseConfig):
+    """The test suite: the database is chosen by the fixtures."""
+
+    ENV_NAME = "testing"
+    TESTING = True
+    LOGIN_LIMIT_PER_IP = "50 per 5 minutes"
+
+    def __init__(self, instance_path: str) -> None:
+        super().__init__(instance_path)
+        self.SECRET_KEY = "testing-not-secret"  # noqa: S105 -- tests only, never a real secret
+        self.SQLALCHEMY_DATABASE_URI = "sqlite://"
+        self.RATELIMIT_STORAGE_URI = "memory://"
+
+
+class ProductionConfig(BaseConfig):
+    """PostgreSQL, Redis and HTTPS; every secret comes from the environment."""
+
+    ENV_NAME = "production"
+    SESSION_COOKIE_SECURE = True
+    REMEMBER_COOKIE_SECURE = True
+    PREFERRED_URL_SCHEME = "https"
+    SQLALCHEMY_ENGINE_OPTIONS: dict[str, Any] = {"pool_pre_ping": True, "pool_size": 5, "max_overflow": 5}
+
+    def __init__(self, instance_path: str) -> None:
+        super().__init__(instance_path)
+        for name in ("SECRET_KEY", "DATABASE_URL"):
+            if not os.environ.get(name):
+                raise ConfigError(f"{name} is not set: production refuses to start without it")
+        secret = os.environ["SECRET_KEY"]
+        if len(secret) < 32:
+            raise ConfigError("SECRET_KEY is too short: production needs at least 32 characters")
+        self.SECRET_KEY = secret
+        self.SQLALCHEMY_DATABASE_URI = normalise_database_url(os.environ["DATABASE_URL"])
+        self.TRUSTED_PROXIES = _env_int("TRUSTED_PROXIES", 1)
+        if not os.environ.get("REDIS_URL"):
+            log.warning("REDIS_URL is not set: rate limits are kept per worker process")
+
+
+_CLASSES: dict[str, type[BaseConfig]] = {
+    "development": DevelopmentConfig,
+    "testing": TestingConfig,
+    "production": ProductionConfig,
+}
+
+
+def settings_for(env_name: str, instance_path: str) -> BaseConfig:
+    """Build the settings object of one environment, failing fast on bad input."""
+    try:
+        cls = _CLASSES[env_name]
+    except KeyError:
+        choices = ", ".join(ENVIRONMENTS)
+        raise ConfigError(f"DEALFLOW_ENV must be one of {choices}, got {env_name!r}") from None
+    return cls(instance_path)

@@ -1,0 +1,61 @@
+"""Accounts: one user, one role."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from sqlalchemy import Boolean, ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from dealflow.models.base import Base, UTCDateTime, string_enum, utcnow
+
+if TYPE_CHECKING:
+    from dealflow.models.hub import Hub
+
+
+class Role(enum.StrEnum):
+    FOUNDER = "founder"
+    INVESTOR = "investor"
+    HUB_STAFF = "hub_staff"
+    ADMIN = "admin"
+
+
+SELF_SERVICE_ROLES = (Role.FOUNDER, Role.INVESTOR)
+STAFF_ROLES = (Role.HUB_STAFF, Role.ADMIN)
+
+
+class User(Base):
+    __tablename__ = "user_account"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    name: Mapped[str] = mapped_column(String(120))
+    role: Mapped[Role] = mapped_column(string_enum(Role, "role", 20))
+    locale: Mapped[str | None] = mapped_column(String(5))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    hub_id: Mapped[int | None] = mapped_column(ForeignKey("hub.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    hub: Mapped[Hub | None] = relationship(back_populates="staff")
+
+    # Flask-Login's protocol, written out so the model does not import Flask.
+    is_authenticated = True
+    is_anonymous = False
+
+    @property
+    def is_active(self) -> bool:
+        return self.active
+
+    def get_id(self) -> str:
+        return str(self.id)
+
+    @property
+    def is_staff(self) -> bool:
+        return self.role in STAFF_ROLES
+
+    def __repr__(self) -> str:
+        return f"<User {self.id} {self.role.value}>"
