@@ -1,0 +1,78 @@
+"""Dealflow: the deal-flow platform of Kazakhstan's venture ecosystem."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from config import settings_for
+
+
+def create_app(config: Mapping[str, Any] | None = None) -> Flask:
+    """Build the app: load settings, bind extensions, register blueprints, errors and commands."""
+    app = Flask(__name__, template_folder="../templates", static_folder="../static")
+    overrides = dict(config or {})
+    env_name = overrides.pop("ENV_NAME", None) or os.environ.get("DEALFLOW_ENV", "development")
+    app.config.from_object(settings_for(env_name, app.instance_path))
+    app.config.update(overrides)
+    os.makedirs(app.instance_path, exist_ok=True)
+
+    if app.config["TRUSTED_PROXIES"]:
+        hops = app.config["TRUSTED_PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
+
+    register_extensions(app)
+    register_blueprints(app)
+
+    from dealflow import cli, errors, web
+
+    errors.register_error_handlers(app)
+    web.register_request_hooks(app)
+    web.register_template_helpers(app)
+    cli.register_commands(app)
+    return app
+
+
+def register_extensions(app: Flask) -> None:
+    """Bind the unbound extensions of dealflow.extensions to this app."""
+    from dealflow import database, i18n
+    from dealflow.extensions import babel, csrf, db, limiter, login_manager, migrate
+
+    db.init_app(app)
+    database.register_engine_events()
+    migrate.init_app(
+        app,
+        db,
+        directory=os.path.join(os.path.dirname(app.root_path), "migrations"),
+        compare_type=True,
+        render_as_batch=True,
+    )
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=i18n.select_locale)
+    limiter.init_app(app)
+    login_manager.init_app(app)
+
+    from dealflow.auth import sessions
+
+    sessions.configure_login_manager(login_manager)
+
+
+def register_blueprints(app: Flask) -> None:
+    """Mount every area of the site."""
+    from dealflow.admin.routes import bp as admin_bp
+    from dealflow.auth.routes import bp as auth_bp
+    from dealflow.founders.routes import bp as founders_bp
+    from dealflow.investors.routes import bp as investors_bp
+    from dealflow.main.routes import bp as main_bp
+    from dealflow.review.routes import bp as review_bp
+
+    app.register_blueprint(main_bp)
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(founders_bp, url_prefix="/founder")
+    app.register_blueprint(investors_bp, url_prefix="/startups")
+    app.register_blueprint(review_bp, url_prefix="/review")
+    app.register_blueprint(admin_bp, url_prefix="/admin")

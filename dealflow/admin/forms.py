@@ -1,0 +1,48 @@
+"""Forms for administrators managing accounts."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, Length
+
+from dealflow.labels import ROLE_LABELS
+
+
+def _role_choices() -> list[SelectChoice]:
+    return [SelectChoice(role.value, label) for role, label in ROLE_LABELS.items()]
+
+
+class _HubChoice:
+    hub_id: SelectField
+
+    def set_hub_choices(self, hubs: list[tuple[int, str]]) -> None:
+        self.hub_id.choices = [SelectChoice("", _l("No hub"))] + [SelectChoice(str(i), n) for i, n in hubs]
+
+
+class CreateUserForm(FlaskForm, _HubChoice):
+    name = StringField(_l("Full name"), validators=[DataRequired(), Length(max=120)])
+    email = EmailField(_l("Email"), validators=[DataRequired(), Length(max=254)])
+    password = PasswordField(
+        _l("Initial password"),
+        validators=[DataRequired(), Length(max=128)],
+        description=_l("Give it to the person privately; they can change it in their account settings."),
+    )
+    role = SelectField(_l("Role"), choices=[])
+    hub_id = SelectField(_l("Hub"), choices=[], description=_l("For hub staff: the hub whose queue they review."))
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.role.choices = _role_choices()
+
+
+class EditUserForm(FlaskForm, _HubChoice):
+    role = SelectField(_l("Role"), choices=[])
+    hub_id = SelectField(_l("Hub"), choices=[])
+    active = BooleanField(_l("Can log in"))
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.role.choices = _role_choices()

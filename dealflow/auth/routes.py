@@ -1,0 +1,134 @@
+"""Signing up, logging in and out, and account settings."""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required, login_user, logout_user
+from werkzeug.wrappers import Response
+
+from dealflow.auth import services
+from dealflow.auth.forms import LoginForm, PasswordChangeForm, RegisterForm, SettingsForm
+from dealflow.extensions import db, limiter
+from dealflow.models import Role, User
+from dealflow.web import safe_next_url
+
+bp = Blueprint("auth", __name__)
+
+
+def home_for(user: User) -> str:
+    """The page each role starts from after logging in."""
+    return {
+        Role.FOUNDER: url_for("founders.dashboard"),
+        Role.INVESTOR: url_for("investors.browse"),
+        Role.HUB_STAFF: url_for("review.queue"),
+        Role.ADMIN: url_for("review.queue"),
+    }[user.role]
+
+
+def _login_account_key() -> str:
+    email = request.form.get("email", "")
+    try:
+        return "login-account:" + services.normalise_email(email)
+    except services.InvalidEmail:
+        return "login-account:" + email.strip().lower()[:254]
+
+
+def _login_failed(response: Response) -> bool:
+    return response.status_code != 302
+
+
+@bp.route("/register", methods=["GET", "POST"])
+def register() -> str | Response:
+    """A founder or investor opens an account and is logged in."""
+    if current_user.is_authenticated:
+        return redirect(home_for(current_user))
+    form = RegisterForm()
+    if request.method == "GET" and request.args.get("role") in (Role.FOUNDER.value, Role.INVESTOR.value):
+        form.role.data = request.args["role"]
+    if form.validate_on_submit():
+        try:
+            user = services.register_user(
+                email=form.email.data or "",
+                password=form.password.data or "",
+                name=form.name.data or "",
+                role=Role(form.role.data),
+                locale=request.cookies.get(current_app.config["LANGUAGE_COOKIE_NAME"]) or None,
+            )
+        except services.WeakPassword as exc:
+            form.password.errors = [str(p) for p in exc.problems]
+        except services.AccountError as exc:
+            getattr(form, exc.field or "email").errors = [str(exc.message)]
+        else:
+            db.session.commit()
+            login_user(user)
+            flash(_("Welcome to Dealflow, %(name)s.", name=user.name), "success")
+            return redirect(home_for(user))
+    return render_template("auth/register.html", form=form)
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["LOGIN_LIMIT_PER_IP"], methods=["POST"])
+@limiter.limit(
+    lambda: current_app.config["LOGIN_LIMIT_PER_ACCOUNT"],
+    key_func=_login_account_key,
+    methods=["POST"],
+    deduct_when=_login_failed,
+)
+def login() -> str | Response:
+    """Log in with email and password; a failure never says which of the two was wrong."""
+    if current_user.is_authenticated:
+        return redirect(safe_next_url(request.args.get("next")) or home_for(current_user))
+    form = LoginForm()
+    if form.validate_on_submit():
+        user = services.authenticate(form.email.data or "", form.password.data or "")
+        if user is not None:
+            db.session.commit()
+            login_user(user, remember=bool(form.remember.data))
+            return redirect(safe_next_url(request.args.get("next")) or home_for(user))
+        form.password.errors = [_("The email or password is not correct.")]
+    return render_template("auth/login.html", form=form)
+
+
+@bp.route("/logout", methods=["POST"])
+def logout() -> Response:
+    """End the session; a POST so that no other site can log a user out."""
+    logout_user()
+    flash(_("You have logged out."), "info")
+    return redirect(url_for("main.index"))
+
+
+@bp.route("/account", methods=["GET", "POST"])
+@login_required
+def account() -> str | Response:
+    """Name and preferred language."""
+    form = SettingsForm(obj=current_user) if request.method == "GET" else SettingsForm()
+    if form.validate_on_submit():
+        services.update_settings(current_user, name=form.name.data or "", locale=form.locale.data or None)
+        db.session.commit()
+        flash(_("Your settings are saved."), "success")
+        return redirect(url_for("auth.account"))
+    return render_template("auth/account.html", form=form, password_form=PasswordChangeForm())
+
+
+@bp.route("/account/password", methods=["POST"])
+@login_required
+def change_password() -> str | Response:
+    """Replace the password after proving the current one."""
+    password_form = PasswordChangeForm()
+    if password_form.validate_on_submit():
+        try:
+            services.change_password(
+                current_user,
+                current_password=password_form.current_password.data or "",
+                new_password=password_form.new_password.data or "",
+            )
+        except services.WeakPassword as exc:
+            password_form.new_password.errors = [str(p) for p in exc.problems]
+        except services.AccountError as exc:
+            getattr(password_form, exc.field or "current_password").errors = [str(exc.message)]
+        else:
+            db.session.commit()
+            flash(_("Your password is changed."), "success")
+            return redirect(url_for("auth.account"))
+    return render_template("auth/account.html", form=SettingsForm(obj=current_user), password_form=password_form)

@@ -1,0 +1,141 @@
+"""Account rules: registration, authentication, settings, roles. Services flush; callers commit."""
+
+from __future__ import annotations
+
+from email_validator import EmailNotValidError, validate_email
+from flask_babel import LazyString
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+
+from dealflow.auth import passwords
+from dealflow.extensions import db
+from dealflow.models import Hub, Role, User, utcnow
+from dealflow.models.user import SELF_SERVICE_ROLES
+
+
+class AccountError(Exception):
+    """A rule of accounts refused the request; message is shown to the user."""
+
+    def __init__(self, message: LazyString | str, field: str | None = None) -> None:
+        super().__init__(str(message))
+        self.message = message
+        self.field = field
+
+
+class EmailTaken(AccountError):
+    def __init__(self) -> None:
+        super().__init__(_l("An account with this email already exists. Log in instead."), field="email")
+
+
+class WeakPassword(AccountError):
+    def __init__(self, problems: list[LazyString], field: str = "password") -> None:
+        super().__init__(problems[0], field=field)
+        self.problems = problems
+
+
+class InvalidEmail(AccountError):
+    def __init__(self) -> None:
+        super().__init__(_l("Enter a valid email address."), field="email")
+
+
+def normalise_email(email: str) -> str:
+    """One spelling per mailbox: trimmed, IDNA-normalised, lower case."""
+    try:
+        result = validate_email(email.strip(), check_deliverability=False)
+    except EmailNotValidError as exc:
+        raise InvalidEmail() from exc
+    return result.normalized.lower()
+
+
+def find_user_by_email(email: str) -> User | None:
+    try:
+        normalised = normalise_email(email)
+    except InvalidEmail:
+        return None
+    return db.session.scalar(select(User).where(User.email == normalised))
+
+
+def create_user(
+    *,
+    email: str,
+    password: str,
+    name: str,
+    role: Role,
+    locale: str | None = None,
+    hub: Hub | None = None,
+) -> User:
+    """Create an account of any role; the caller decides who may do that."""
+    normalised = normalise_email(email)
+    if db.session.scalar(select(User.id).where(User.email == normalised)) is not None:
+        raise EmailTaken()
+    problems = passwords.password_problems(password, email=normalised, name=name)
+    if problems:
+        raise WeakPassword(problems)
+    user = User(
+        email=normalised,
+        password_hash=passwords.hash_password(password),
+        name=name.strip(),
+        role=role,
+        locale=locale,
+        hub=hub if role in (Role.HUB_STAFF, Role.ADMIN) else None,
+    )
+    db.session.add(user)
+    db.session.flush()
+    return user
+
+
+def register_user(*, email: str, password: str, name: str, role: Role, locale: str | None = None) -> User:
+    """Self-service sign-up: only founders and investors may register themselves."""
+    if role not in SELF_SERVICE_ROLES:
+        raise AccountError(_l("Choose founder or investor."), field="role")
+    return create_user(email=email, password=password, name=name, role=role, locale=locale)
+
+
+def authenticate(email: str, password: str) -> User | None:
+    """The active user with these credentials, or None without saying which part was wrong."""
+    user = find_user_by_email(email)
+    if user is None:
+        passwords.verify_password(passwords.dummy_hash(), password)
+        return None
+    if not passwords.verify_password(user.password_hash, password) or not user.active:
+        return None
+    if passwords.needs_rehash(user.password_hash):
+        user.password_hash = passwords.hash_password(password)
+    user.last_login_at = utcnow()
+    db.session.flush()
+    return user
+
+
+def update_settings(user: User, *, name: str, locale: str | None) -> None:
+    """Change what a user may change about themselves."""
+    user.name = name.strip()
+    user.locale = locale or None
+    db.session.flush()
+
+
+def set_locale(user: User, locale: str) -> None:
+    user.locale = locale
+    db.session.flush()
+
+
+def change_password(user: User, *, current_password: str, new_password: str) -> None:
+    """Replace the password after proving the current one."""
+    if not passwords.verify_password(user.password_hash, current_password):
+        raise AccountError(_l("Your current password is not correct."), field="current_password")
+    if current_password == new_password:
+        raise WeakPassword([_l("Choose a password different from the current one.")], field="new_password")
+    problems = passwords.password_problems(new_password, email=user.email, name=user.name)
+    if problems:
+        raise WeakPassword(problems, field="new_password")
+    user.password_hash = passwords.hash_password(new_password)
+    db.session.flush()
+
+
+def update_user_by_admin(user: User, *, actor: User, role: Role, hub: Hub | None, active: bool) -> None:
+    """An admin changes another account's role, hub or access."""
+    if user.id == actor.id and (role != Role.ADMIN or not active):
+        raise AccountError(_l("You cannot remove your own administrator access."), field="role")
+    user.role = role
+    user.hub = hub if role in (Role.HUB_STAFF, Role.ADMIN) else None
+    user.active = active
+    db.session.flush()

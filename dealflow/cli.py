@@ -1,0 +1,62 @@
+"""Flask commands: demo data, accounts and reference data."""
+
+from __future__ import annotations
+
+import click
+from flask import Flask
+from flask.cli import AppGroup
+
+from dealflow import demo
+from dealflow.auth import services as accounts
+from dealflow.extensions import db
+from dealflow.models import Role
+from dealflow.reference.services import sync_reference_data
+
+users_cli = AppGroup("users", help="Manage accounts.")
+reference_cli = AppGroup("reference", help="Reference data: regions, sectors, stages.")
+
+
+@click.command("seed-demo")
+@click.option("--if-empty", is_flag=True, help="Only seed when the database has no users yet.")
+def seed_demo_command(if_empty: bool) -> None:
+    """Load demo users, hubs and startups (idempotent) and print the demo logins."""
+    if if_empty and demo.database_has_users():
+        click.echo("The database already has users: demo data not loaded.")
+        return
+    report = demo.seed_demo()
+    db.session.commit()
+    for kind, count in report.created.items():
+        click.echo(f"{kind}: {count} created, {report.kept[kind]} already there")
+    click.echo(f"\nDemo logins (password for all: {demo.DEMO_PASSWORD}):")
+    for spec in demo.DEMO_USERS:
+        click.echo(f"  {spec.role.value:<10} {spec.email}")
+
+
+@users_cli.command("create")
+@click.option("--email", required=True)
+@click.option("--name", required=True)
+@click.option("--role", type=click.Choice([r.value for r in Role]), required=True)
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+def create_user_command(email: str, name: str, role: str, password: str) -> None:
+    """Create an account of any role, e.g. the first admin."""
+    try:
+        user = accounts.create_user(email=email, password=password, name=name, role=Role(role))
+    except accounts.AccountError as exc:
+        db.session.rollback()
+        raise click.ClickException(str(exc.message)) from exc
+    db.session.commit()
+    click.echo(f"Created {user.role.value} {user.email} (id {user.id}).")
+
+
+@reference_cli.command("sync")
+def sync_reference_command() -> None:
+    """Insert or correct regions, sectors and stages."""
+    with db.engine.begin() as connection:
+        changed = sync_reference_data(connection)
+    click.echo(f"Reference data in place ({changed} rows changed).")
+
+
+def register_commands(app: Flask) -> None:
+    app.cli.add_command(seed_demo_command)
+    app.cli.add_command(users_cli)
+    app.cli.add_command(reference_cli)

@@ -1,0 +1,20 @@
+"""Choosing the language of a request: the user's setting, else a cookie, else the browser."""
+
+from __future__ import annotations
+
+from flask import current_app, has_request_context, request
+from flask_login import current_user
+
+
+def select_locale() -> str:
+    """The language of this request, always one the site is translated into."""
+    languages: tuple[str, ...] = current_app.config["LANGUAGES"]
+    default: str = current_app.config["BABEL_DEFAULT_LOCALE"]
+    if not has_request_context():
+        return default
+    if current_user.is_authenticated and current_user.locale in languages:
+        return str(current_user.locale)
+    cookie = request.cookies.get(current_app.config["LANGUAGE_COOKIE_NAME"])
+    if cookie in languages:
+        return str(cookie)
+    return request.accept_languages.best_match(languages) or default

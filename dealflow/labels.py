@@ -1,0 +1,60 @@
+"""Translatable labels for values stored as codes: roles, statuses, languages."""
+
+from __future__ import annotations
+
+from flask_babel import LazyString
+from flask_babel import lazy_gettext as _l
+
+from dealflow.models import Role, StartupStatus
+
+LANGUAGE_NAMES = {"kk": "Қазақша", "ru": "Русский", "en": "English"}
+
+ROLE_LABELS = {
+    Role.FOUNDER: _l("Founder"),
+    Role.INVESTOR: _l("Investor"),
+    Role.HUB_STAFF: _l("Hub staff"),
+    Role.ADMIN: _l("Administrator"),
+}
+
+STATUS_LABELS = {
+    StartupStatus.DRAFT: _l("Draft"),
+    StartupStatus.SUBMITTED: _l("Submitted"),
+    StartupStatus.APPROVED: _l("Approved"),
+    StartupStatus.REJECTED: _l("Rejected"),
+    StartupStatus.CHANGES_REQUESTED: _l("Changes requested"),
+    StartupStatus.ARCHIVED: _l("Archived"),
+}
+
+STATUS_HELP = {
+    StartupStatus.DRAFT: _l("Only you can see it. Complete the profile and submit it for review."),
+    StartupStatus.SUBMITTED: _l("Hub staff are reviewing it. You will be told of their decision."),
+    StartupStatus.APPROVED: _l("Verified investors can find it and ask for an intro."),
+    StartupStatus.REJECTED: _l("The hub decided not to list it. Read the reviewer's comment."),
+    StartupStatus.CHANGES_REQUESTED: _l("The reviewer asked for changes. Edit the profile and submit it again."),
+    StartupStatus.ARCHIVED: _l("No longer listed. Investors cannot see it."),
+}
+
+STATUS_BADGES = {
+    StartupStatus.DRAFT: "text-bg-secondary",
+    StartupStatus.SUBMITTED: "text-bg-info",
+    StartupStatus.APPROVED: "text-bg-success",
+    StartupStatus.REJECTED: "text-bg-danger",
+    StartupStatus.CHANGES_REQUESTED: "text-bg-warning",
+    StartupStatus.ARCHIVED: "text-bg-dark",
+}
+
+
+def role_label(role: Role | str) -> LazyString:
+    return ROLE_LABELS[Role(role)]
+
+
+def status_label(status: StartupStatus | str) -> LazyString:
+    return STATUS_LABELS[StartupStatus(status)]
+
+
+def status_help(status: StartupStatus | str) -> LazyString:
+    return STATUS_HELP[StartupStatus(status)]
+
+
+def status_badge(status: StartupStatus | str) -> str:
+    return STATUS_BADGES[StartupStatus(status)]

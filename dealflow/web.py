@@ -1,0 +1,80 @@
+"""Request hooks and template helpers shared by every page."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlsplit
+
+import flask_babel
+from flask import Flask, Response, current_app, request
+from flask_babel import get_locale
+
+from dealflow import labels
+
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
+    "script-src 'self'; font-src 'self'; connect-src 'self'; frame-ancestors 'none'; "
+    "form-action 'self'; base-uri 'self'; object-src 'none'"
+)
+
+
+def safe_next_url(target: str | None) -> str | None:
+    """Return target only when it is a path on this site, never another host."""
+    if not target or "\\" in target or any(ch in target for ch in "\r\n\t"):
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return None
+    return target
+
+
+def _security_headers(response: Response) -> Response:
+    response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    response.headers.setdefault("Referrer-Policy", "same-origin")
+    response.headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+    if current_app.config["SESSION_COOKIE_SECURE"]:
+        response.headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+    if request.endpoint != "static":
+        response.headers.setdefault("Cache-Control", "no-store")
+        response.vary.add("Cookie")
+        response.vary.add("Accept-Language")
+    return response
+
+
+def register_request_hooks(app: Flask) -> None:
+    """Every response carries the security headers."""
+    app.after_request(_security_headers)
+
+
+def _template_globals() -> dict[str, Any]:
+    locale = str(get_locale() or current_app.config["BABEL_DEFAULT_LOCALE"])
+    return {
+        "current_locale": locale,
+        "languages": labels.LANGUAGE_NAMES,
+        "role_label": labels.role_label,
+        "status_label": labels.status_label,
+        "status_help": labels.status_help,
+        "status_badge": labels.status_badge,
+    }
+
+
+def format_usd(amount: Any) -> str:
+    """A whole-dollar amount in the page's number format, e.g. $125,000 or 125 000 $."""
+    return str(flask_babel.format_currency(amount, "USD", "¤#,##0", currency_digits=False))
+
+
+def register_template_helpers(app: Flask) -> None:
+    """Expose locale, labels and the localised-name filter to templates."""
+    app.context_processor(_template_globals)
+    app.add_template_filter(flask_babel.format_number, "format_number")
+    app.add_template_filter(format_usd, "usd")
+    app.add_template_filter(flask_babel.format_date, "format_date")
+
+    @app.template_filter("localized")
+    def localized(value: Any) -> str:
+        """The name of a region, sector or stage in the language of the page."""
+        if value is None:
+            return ""
+        return str(value.name(str(get_locale())))

@@ -1,0 +1,192 @@
+"""Fixtures: one app per session on its own database, each test in a rolled-back transaction."""
+
+from __future__ import annotations
+
+import os
+import re
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import flask_migrate
+import pytest
+from flask import Flask
+from flask.globals import _cv_app
+from flask.testing import FlaskClient
+from flask_sqlalchemy.session import _app_ctx_id
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import scoped_session, sessionmaker
+
+from config import normalise_database_url
+from dealflow import create_app
+from dealflow.extensions import db, limiter
+
+TEST_DB = os.environ.get("DEALFLOW_TEST_DB", "sqlite")
+
+
+class TestDatabase:
+    """A database made for one test run and dropped at its end."""
+
+    def __init__(self, base_dir: Path) -> None:
+        self.base_dir = base_dir
+        self.made: list[URL] = []
+
+    @property
+    def dialect(self) -> str:
+        return "sqlite" if TEST_DB == "sqlite" else "postgresql"
+
+    def create(self, label: str) -> str:
+        if self.dialect == "sqlite":
+            return f"sqlite:///{self.base_dir / (label + '.db')}"
+        server = make_url(normalise_database_url(TEST_DB))
+        name = f"dealflow_test_{label}_{uuid.uuid4().hex[:8]}"
+        engine = create_engine(server, isolation_level="AUTOCOMMIT")
+        try:
+            with engine.connect() as connection:
+                connection.execute(text(f'CREATE DATABASE "{name}"'))
+        except OperationalError as exc:
+            shown = server.render_as_string(hide_password=True)
+            pytest.exit(f"PostgreSQL at {shown} cannot be reached ({exc.orig}); this run fails.", returncode=3)
+        finally:
+            engine.dispose()
+        url = server.set(database=name)
+        self.made.append(url)
+        return url.render_as_string(hide_password=False)
+
+    def drop_all(self) -> None:
+        for url in self.made:
+            engine = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+            with engine.connect() as connection:
+                connection.execute(text(f'DROP DATABASE IF EXISTS "{url.database}" WITH (FORCE)'))
+            engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def test_databases(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestDatabase]:
+    databases = TestDatabase(tmp_path_factory.mktemp("db"))
+    yield databases
+    databases.drop_all()
+
+
+class RequestIsolatingClient(FlaskClient):
+    """Each request gets its own app context, as in production, even while the test holds one.
+
+    Without this Flask reuses the test's app context, so `g`, the cached locale and
+    the session's identity map would leak from one request into the next.
+    """
+
+    def open(self, *args: Any, **kwargs: Any) -> Any:
+        token = _cv_app.set(None)  # type: ignore[arg-type]
+        try:
+            return super().open(*args, **kwargs)
+        finally:
+            _cv_app.reset(token)
+
+
+def make_app(database_url: str, **overrides: Any) -> Flask:
+    """A testing app on the given database, migrated to the newest revision."""
+    app = create_app({"ENV_NAME": "testing", "SQLALCHEMY_DATABASE_URI": database_url, **overrides})
+    app.test_client_class = RequestIsolatingClient
+    with app.app_context():
+        flask_migrate.upgrade()
+    return app
+
+
+@pytest.fixture(scope="session")
+def app(test_databases: TestDatabase) -> Iterator[Flask]:
+    app = make_app(test_databases.create("main"))
+    yield app
+    with app.app_context():
+        db.engine.dispose()
+
+
+@pytest.fixture(autouse=True)
+def _isolated(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Run each test inside one outer transaction that is rolled back at its end."""
+    if "live_server" in request.fixturenames:
+        yield
+        return
+    app: Flask = request.getfixturevalue("app")
+    with app.app_context():
+        connection = db.engine.connect()
+        outer = connection.begin()
+        factory = sessionmaker(bind=connection, join_transaction_mode="create_savepoint")
+        session = scoped_session(factory, scopefunc=_app_ctx_id)
+        original = db.session
+        db.session = session
+        limiter.reset()
+        try:
+            yield
+        finally:
+            session.remove()
+            db.session = original
+            outer.rollback()
+            connection.close()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app: Flask) -> Any:
+    return app.test_cli_runner()
+
+
+CSRF_RE = re.compile(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"')
+
+
+def csrf_token(client: FlaskClient, path: str = "/login") -> str:
+    """The CSRF token a browser would find in the form at path."""
+    page = client.get(path).get_data(as_text=True)
+    match = CSRF_RE.search(page)
+    assert match, f"no CSRF token in {path}"
+    return match.group(1)
+
+
+class Auth:
+    """Logs a test client in and out the way a browser does."""
+
+    def __init__(self, client: FlaskClient) -> None:
+        self.client = client
+
+    def login(self, email: str, password: str, **headers: str) -> Any:
+        token = csrf_token(self.client, "/login")
+        return self.client.post(
+            "/login", data={"csrf_token": token, "email": email, "password": password}, headers=headers
+        )
+
+    def logout(self) -> Any:
+        token = csrf_token(self.client, "/")
+        return self.client.post("/logout", data={"csrf_token": token})
+
+
+@pytest.fixture
+def auth(client: FlaskClient) -> Auth:
+    return Auth(client)
+
+
+@pytest.fixture
+def post_form(client: FlaskClient) -> Callable[..., Any]:
+    """POST a form with a valid CSRF token taken from the page the form lives on."""
+
+    def post(path: str, data: dict[str, Any], *, form_page: str | None = None, **kwargs: Any) -> Any:
+        token = csrf_token(client, form_page or path)
+        return client.post(path, data={"csrf_token": token, **data}, **kwargs)
+
+    return post
+
+
+def pytest_report_header() -> str:
+    return f"dealflow test database: {'SQLite' if TEST_DB == 'sqlite' else 'PostgreSQL'}"
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    stats = terminalreporter.stats
+    ran = sum(len(stats.get(key, [])) for key in ("passed", "failed", "error"))
+    engine = "SQLite" if TEST_DB == "sqlite" else "PostgreSQL"
+    terminalreporter.write_line(f"Dealflow: {ran} tests ran on {engine}")

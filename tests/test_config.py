@@ -1,0 +1,78 @@
+"""Settings: production refuses to start without its secrets and sets secure cookies."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from flask import Flask
+
+from config import ConfigError
+from dealflow import create_app
+from dealflow.extensions import db
+
+ROOT = Path(__file__).resolve().parent.parent
+STRONG_SECRET = "x" * 48
+
+
+@pytest.fixture
+def production_env(monkeypatch: pytest.MonkeyPatch, app: Flask) -> None:
+    monkeypatch.setenv("SECRET_KEY", STRONG_SECRET)
+    monkeypatch.setenv("DATABASE_URL", app.config["SQLALCHEMY_DATABASE_URI"])
+    monkeypatch.setenv("REDIS_URL", "memory://")
+
+
+@pytest.mark.parametrize("missing", ["SECRET_KEY", "DATABASE_URL"])
+def test_production_refuses_to_start_without_a_secret(
+    production_env: None, monkeypatch: pytest.MonkeyPatch, missing: str
+) -> None:
+    monkeypatch.delenv(missing)
+    with pytest.raises(ConfigError, match=f"^{missing} is not set"):
+        create_app({"ENV_NAME": "production"})
+
+
+def test_production_refuses_a_short_secret_key(production_env: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SECRET_KEY", "short")
+    with pytest.raises(ConfigError, match="SECRET_KEY is too short"):
+        create_app({"ENV_NAME": "production"})
+
+
+def test_wsgi_exits_with_one_line_naming_the_missing_variable() -> None:
+    env = {k: v for k, v in os.environ.items() if k not in ("SECRET_KEY", "DATABASE_URL")}
+    env["DEALFLOW_ENV"] = "production"
+    result = subprocess.run(
+        [sys.executable, "-c", "import wsgi"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == [
+        "dealflow: SECRET_KEY is not set: production refuses to start without it"
+    ]
+
+
+def test_unknown_environment_is_refused() -> None:
+    with pytest.raises(ConfigError, match="DEALFLOW_ENV must be one of"):
+        create_app({"ENV_NAME": "staging"})
+
+
+def test_production_cookies_are_secure_httponly_and_samesite(production_env: None) -> None:
+    app = create_app({"ENV_NAME": "production"})
+    response = app.test_client().get("/login", base_url="https://dealflow.example")
+    with app.app_context():
+        db.engine.dispose()
+    cookie = response.headers["Set-Cookie"]
+    assert "Secure" in cookie
+    assert "HttpOnly" in cookie
+    assert "SameSite=Lax" in cookie
+    assert response.headers["Strict-Transport-Security"].startswith("max-age=")
+    assert app.config["REMEMBER_COOKIE_SECURE"] is True
+
+
+def test_postgres_urls_are_pointed_at_psycopg3(production_env: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DATABASE_URL", "postgres://u:p@db.internal/dealflow")
+    app = create_app({"ENV_NAME": "production"})
+    assert app.config["SQLALCHEMY_DATABASE_URI"] == "postgresql+psycopg://u:p@db.internal/dealflow"
+    with app.app_context():
+        db.engine.dispose()
