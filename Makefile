@@ -32,7 +32,7 @@ $(VENV)/.dev: requirements-dev.txt requirements.txt $(VENV)/.runtime
 	@touch $@
 
 translations: $(VENV)/.runtime
-	@$(BIN)/pybabel compile -d $(CATALOGS) -D messages >/dev/null
+	@$(BIN)/pybabel -q compile -d $(CATALOGS) -D messages
 
 translations-update: $(VENV)/.runtime
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -k ngettext:1,2 --no-location --sort-output \

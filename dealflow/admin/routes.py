@@ -11,6 +11,7 @@ from dealflow.admin.forms import CreateUserForm, EditUserForm
 from dealflow.admin.queries import hub_choices, users_page
 from dealflow.auth import services
 from dealflow.auth.decorators import admin_required
+from dealflow.auth.forms import show_account_error
 from dealflow.extensions import db
 from dealflow.models import Hub, Role, User
 
@@ -47,10 +48,8 @@ def create_user() -> str | Response:
                 role=Role(form.role.data),
                 hub=_hub(form.hub_id.data),
             )
-        except services.WeakPassword as exc:
-            form.password.errors = [str(p) for p in exc.problems]
         except services.AccountError as exc:
-            getattr(form, exc.field or "email").errors = [str(exc.message)]
+            show_account_error(form, exc, fallback="email")
         else:
             db.session.commit()
             flash(_("The account of %(email)s is created.", email=user.email), "success")
@@ -79,7 +78,7 @@ def edit_user(user_id: int) -> str | Response:
                 active=bool(form.active.data),
             )
         except services.AccountError as exc:
-            form.role.errors = [str(exc.message)]
+            show_account_error(form, exc, fallback="role")
         else:
             db.session.commit()
             flash(_("The account of %(email)s is updated.", email=user.email), "success")

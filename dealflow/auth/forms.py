@@ -8,8 +8,15 @@ from wtforms import BooleanField, EmailField, PasswordField, RadioField, SelectF
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, EqualTo, Length
 
+from dealflow.auth.services import AccountError, WeakPassword
 from dealflow.labels import LANGUAGE_NAMES
 from dealflow.models import Role
+
+
+def show_account_error(form: FlaskForm, error: AccountError, fallback: str) -> None:
+    """Put the reason a service refused the change under the field it concerns."""
+    messages = error.problems if isinstance(error, WeakPassword) else [error.message]
+    getattr(form, error.field or fallback).errors = [str(m) for m in messages]
 
 
 def language_choices(with_auto: bool = False) -> list[SelectChoice]:

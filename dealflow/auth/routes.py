@@ -8,7 +8,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 from werkzeug.wrappers import Response
 
 from dealflow.auth import services
-from dealflow.auth.forms import LoginForm, PasswordChangeForm, RegisterForm, SettingsForm
+from dealflow.auth.forms import LoginForm, PasswordChangeForm, RegisterForm, SettingsForm, show_account_error
 from dealflow.extensions import db, limiter
 from dealflow.models import Role, User
 from dealflow.web import safe_next_url
@@ -55,10 +55,8 @@ def register() -> str | Response:
                 role=Role(form.role.data),
                 locale=request.cookies.get(current_app.config["LANGUAGE_COOKIE_NAME"]) or None,
             )
-        except services.WeakPassword as exc:
-            form.password.errors = [str(p) for p in exc.problems]
         except services.AccountError as exc:
-            getattr(form, exc.field or "email").errors = [str(exc.message)]
+            show_account_error(form, exc, fallback="email")
         else:
             db.session.commit()
             login_user(user)
@@ -123,10 +121,8 @@ def change_password() -> str | Response:
                 current_password=password_form.current_password.data or "",
                 new_password=password_form.new_password.data or "",
             )
-        except services.WeakPassword as exc:
-            password_form.new_password.errors = [str(p) for p in exc.problems]
         except services.AccountError as exc:
-            getattr(password_form, exc.field or "current_password").errors = [str(exc.message)]
+            show_account_error(password_form, exc, fallback="current_password")
         else:
             db.session.commit()
             flash(_("Your password is changed."), "success")

@@ -22,4 +22,4 @@ def configure_login_manager(manager: LoginManager) -> None:
     manager.login_view = "auth.login"
     manager.login_message = _l("Please log in to see this page.")
     manager.login_message_category = "info"
-    manager.session_protection = "strong"
+    manager.session_protection = "basic"
