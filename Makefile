@@ -19,11 +19,13 @@ help:
 	@echo "make translations-update   extract new strings and merge them into the catalogs"
 
 $(BIN)/python:
+	@test -n "$(PYTHON)" || { echo "Dealflow needs Python 3.11: install python3.11 and try again." >&2; exit 1; }
 	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "Dealflow needs Python 3.11, found " + sys.version.split()[0]'
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 
 $(VENV)/.runtime: requirements.txt | $(BIN)/python
+	@$(BIN)/python -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else ".venv has Python " + sys.version.split()[0] + ": run make clean, then make again with Python 3.11")'
 	$(BIN)/pip install --quiet -r requirements.txt
 	@touch $@
 

@@ -6,15 +6,12 @@ and refuses to start without them.
 
 from __future__ import annotations
 
-import logging
 import os
 from pathlib import Path
 from typing import Any
 
 ENVIRONMENTS = ("development", "testing", "production")
 LANGUAGES = ("en", "ru", "kk")
-
-log = logging.getLogger(__name__)
 
 
 class ConfigError(RuntimeError):
@@ -71,6 +68,7 @@ class BaseConfig:
     REMEMBER_COOKIE_HTTPONLY = True
     REMEMBER_COOKIE_SAMESITE = "Lax"
     REMEMBER_COOKIE_SECURE = False
+    REMEMBER_COOKIE_NAME = "dealflow_remember"
     LANGUAGE_COOKIE_NAME = "dealflow_lang"
 
     MAX_CONTENT_LENGTH = 25 * 1024 * 1024  # the largest upload (a deck) plus form fields
@@ -80,6 +78,8 @@ class BaseConfig:
     RATELIMIT_HEADERS_ENABLED = True
     LOGIN_LIMIT_PER_IP = "20 per 5 minutes"
     LOGIN_LIMIT_PER_ACCOUNT = "5 per 15 minutes"
+    REGISTER_LIMIT_PER_IP = "10 per hour"
+    ACCOUNT_SECURITY_LIMIT = "10 per 15 minutes"
 
     TRUSTED_PROXIES = 0
 
@@ -109,6 +109,7 @@ class TestingConfig(BaseConfig):
     ENV_NAME = "testing"
     TESTING = True
     LOGIN_LIMIT_PER_IP = "50 per 5 minutes"
+    REGISTER_LIMIT_PER_IP = "30 per hour"
 
     def __init__(self, instance_path: str) -> None:
         super().__init__(instance_path)
@@ -128,7 +129,7 @@ class ProductionConfig(BaseConfig):
 
     def __init__(self, instance_path: str) -> None:
         super().__init__(instance_path)
-        for name in ("SECRET_KEY", "DATABASE_URL"):
+        for name in ("SECRET_KEY", "DATABASE_URL", "REDIS_URL"):
             if not os.environ.get(name):
                 raise ConfigError(f"{name} is not set: production refuses to start without it")
         secret = os.environ["SECRET_KEY"]
@@ -137,8 +138,6 @@ class ProductionConfig(BaseConfig):
         self.SECRET_KEY = secret
         self.SQLALCHEMY_DATABASE_URI = normalise_database_url(os.environ["DATABASE_URL"])
         self.TRUSTED_PROXIES = _env_int("TRUSTED_PROXIES", 1)
-        if not os.environ.get("REDIS_URL"):
-            log.warning("REDIS_URL is not set: rate limits are kept per worker process")
 
 
 _CLASSES: dict[str, type[BaseConfig]] = {

@@ -212,4 +212,5 @@ def seed_demo() -> SeedReport:
 
 
 def database_has_users() -> bool:
+    """Whether anyone has used this database yet, so that demo data never mixes with real data."""
     return db.session.scalar(select(User.id).limit(1)) is not None

@@ -16,25 +16,31 @@ ERROR_TEXTS = {
     429: (_l("Too many attempts"), _l("You have tried too many times. Wait a few minutes, then try again.")),
     500: (_l("Something went wrong"), _l("We could not complete your request. Nothing was saved; please try again.")),
 }
+ErrorPage = tuple[str, int, dict[str, str]]
 CSRF_TEXT = _l("The form expired or was sent from another site. Reload the page and submit it again.")
 
 
-def _render(code: int, message: object | None = None) -> tuple[str, int]:
+KEPT_HEADERS = ("Retry-After", "Allow")
+
+
+def _render(code: int, message: object | None = None, headers: dict[str, str] | None = None) -> ErrorPage:
     title, default_message = ERROR_TEXTS.get(code, ERROR_TEXTS[500])
-    return render_template("errors/error.html", code=code, title=title, message=message or default_message), code
+    page = render_template("errors/error.html", code=code, title=title, message=message or default_message)
+    return page, code, headers or {}
 
 
-def handle_http_error(error: HTTPException) -> tuple[str, int]:
-    """Render a known HTTP error as a page of the site."""
-    return _render(error.code or 500)
+def handle_http_error(error: HTTPException) -> ErrorPage:
+    """Render a known HTTP error as a page of the site, keeping headers such as Retry-After."""
+    headers = {name: value for name, value in error.get_headers() if name in KEPT_HEADERS}
+    return _render(error.code or 500, headers=headers)
 
 
-def handle_csrf_error(_error: CSRFError) -> tuple[str, int]:
+def handle_csrf_error(_error: CSRFError) -> ErrorPage:
     """Explain a refused form without echoing the technical reason."""
     return _render(400, CSRF_TEXT)
 
 
-def handle_server_error(_error: InternalServerError) -> tuple[str, int]:
+def handle_server_error(_error: InternalServerError) -> ErrorPage:
     """A crash still shows a page in the user's language, with nothing technical."""
     from dealflow.extensions import db
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import current_app, has_request_context, request
 from flask_login import current_user
+from werkzeug.wrappers import Response
 
 
 def select_locale() -> str:
@@ -18,3 +19,17 @@ def select_locale() -> str:
     if cookie in languages:
         return str(cookie)
     return request.accept_languages.best_match(languages) or default
+
+
+ONE_YEAR = 365 * 24 * 3600
+
+
+def remember_language(response: Response, language: str | None) -> Response:
+    """Keep the chosen language in a cookie, or forget it so the browser's choice applies."""
+    name = current_app.config["LANGUAGE_COOKIE_NAME"]
+    secure = current_app.config["SESSION_COOKIE_SECURE"]
+    if language in current_app.config["LANGUAGES"]:
+        response.set_cookie(name, str(language), max_age=ONE_YEAR, secure=secure, httponly=True, samesite="Lax")
+    else:
+        response.delete_cookie(name, secure=secure, httponly=True, samesite="Lax")
+    return response

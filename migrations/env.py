@@ -96,7 +96,8 @@ def run_migrations_online():
     connectable = get_engine()
 
     with connectable.connect() as connection:
-        context.configure(connection=connection, target_metadata=get_metadata(), **conf_args)
+        # dealflow.database makes SQLite transactional too, so a failed migration rolls back whole.
+        context.configure(connection=connection, target_metadata=get_metadata(), transactional_ddl=True, **conf_args)
 
         with context.begin_transaction():
             context.run_migrations()

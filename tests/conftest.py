@@ -30,6 +30,8 @@ TEST_DB = os.environ.get("DEALFLOW_TEST_DB", "sqlite")
 class TestDatabase:
     """A database made for one test run and dropped at its end."""
 
+    __test__ = False  # a helper, not a test class
+
     def __init__(self, base_dir: Path) -> None:
         self.base_dir = base_dir
         self.made: list[URL] = []

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import Any
 
 import factory
 from factory.alchemy import SQLAlchemyModelFactory
@@ -64,7 +63,3 @@ class StartupFactory(_Base):
     ask_currency = Currency.USD
     ask_usd = 100_000
     status = StartupStatus.APPROVED
-
-
-def user(**kwargs: Any) -> User:
-    return UserFactory(**kwargs)  # type: ignore[no-any-return]

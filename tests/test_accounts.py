@@ -239,3 +239,63 @@ def test_password_change_applies_the_rules_then_works(auth: Auth, client: Any, p
     auth.logout()
     assert auth.login(user.email, PASSWORD).status_code == 200
     assert auth.login(user.email, GOOD_PASSWORD).status_code == 302
+
+
+def test_the_account_lock_ignores_case_and_spaces_in_the_email(auth: Auth) -> None:
+    user = UserFactory(email="lock@example.kz")
+    for variant in ["lock@example.kz", "LOCK@example.kz", " lock@example.kz", "Lock@Example.KZ ", "lock@EXAMPLE.kz"]:
+        assert auth.login(variant, "Wrong-password-123").status_code == 200
+    assert auth.login(user.email, PASSWORD).status_code == 429
+
+
+def test_parallel_attempts_cannot_exceed_the_account_limit(app: Any) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from dealflow.auth import throttle
+
+    limit = app.config["LOGIN_LIMIT_PER_ACCOUNT"]
+    with ThreadPoolExecutor(max_workers=20) as pool:
+        allowed = list(pool.map(lambda _: throttle.take_login_attempt("race@example.kz", limit), range(40)))
+    assert allowed.count(True) == 5
+
+
+def test_registration_is_limited_per_address(app: Any, post_form: Any) -> None:
+    limit = int(app.config["REGISTER_LIMIT_PER_IP"].split()[0])
+    for _ in range(limit):
+        register(post_form, email="not-an-email")  # refused, but each attempt counts
+    assert register(post_form, email="late@example.kz").status_code == 429
+    assert count_users() == 0
+
+
+def test_changing_the_password_ends_other_sessions(app: Any, auth: Auth, client: Any, post_form: Any) -> None:
+    user = UserFactory()
+    other_device = app.test_client()
+    Auth(other_device).login(user.email, PASSWORD)
+    assert other_device.get("/account").status_code == 200
+    auth.login(user.email, PASSWORD)
+    response = post_form(
+        "/account/password",
+        {"current_password": PASSWORD, "new_password": GOOD_PASSWORD, "confirm": GOOD_PASSWORD},
+        form_page="/account",
+    )
+    assert response.status_code == 302
+    assert client.get("/account").status_code == 200  # this device stays logged in
+    assert other_device.get("/account").status_code == 302  # the other one is sent to log in
+
+
+def test_blocking_an_account_ends_its_sessions(app: Any, auth: Auth, post_form: Any) -> None:
+    target = UserFactory(role=Role.INVESTOR)
+    their_device = app.test_client()
+    Auth(their_device).login(target.email, PASSWORD)
+    admin = UserFactory(role=Role.ADMIN)
+    auth.login(admin.email, PASSWORD)
+    post_form(f"/admin/users/{target.id}", {"role": "investor", "hub_id": ""})
+    assert their_device.get("/startups/").status_code == 302
+
+
+def test_form_fields_have_labels_and_no_dangling_descriptions(client: Any) -> None:
+    page = client.get("/register").get_data(as_text=True)
+    assert 'aria-describedby="None"' not in page
+    for field in ("name", "email", "password", "confirm"):
+        assert f'<label class="form-label" for="{field}">' in page
+    assert 'aria-describedby="password-help"' in page

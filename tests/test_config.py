@@ -25,7 +25,7 @@ def production_env(monkeypatch: pytest.MonkeyPatch, app: Flask) -> None:
     monkeypatch.setenv("REDIS_URL", "memory://")
 
 
-@pytest.mark.parametrize("missing", ["SECRET_KEY", "DATABASE_URL"])
+@pytest.mark.parametrize("missing", ["SECRET_KEY", "DATABASE_URL", "REDIS_URL"])
 def test_production_refuses_to_start_without_a_secret(
     production_env: None, monkeypatch: pytest.MonkeyPatch, missing: str
 ) -> None:
@@ -62,7 +62,7 @@ def test_production_cookies_are_secure_httponly_and_samesite(production_env: Non
     response = app.test_client().get("/login", base_url="https://dealflow.example")
     with app.app_context():
         db.engine.dispose()
-    cookie = response.headers["Set-Cookie"]
+    [cookie] = [c for c in response.headers.getlist("Set-Cookie") if c.startswith("dealflow_session=")]
     assert "Secure" in cookie
     assert "HttpOnly" in cookie
     assert "SameSite=Lax" in cookie

@@ -7,7 +7,7 @@ from typing import Any
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from flask import Flask
-from sqlalchemy import func, select
+from sqlalchemy import Enum, func, inspect, select
 
 from dealflow import demo
 from dealflow.extensions import db
@@ -117,3 +117,16 @@ def test_home_page_counts_listed_startups(client: Any) -> None:
     page = client.get("/", headers={"Accept-Language": "en"}).get_data(as_text=True)
     assert "startups listed" in page
     assert "20/20" in page
+
+
+def test_every_enum_value_is_allowed_by_the_migrated_check_constraints(app: Flask) -> None:
+    inspector = inspect(db.engine)
+    for table in db.metadata.sorted_tables:
+        reflected = {c["name"]: c["sqltext"] for c in inspector.get_check_constraints(table.name)}
+        for column in table.columns:
+            if not isinstance(column.type, Enum):
+                continue
+            name = f"ck_{table.name}_{column.type.name}"
+            assert name in reflected, f"{name} is missing from the migrations"
+            for value in column.type.enums:
+                assert f"'{value}'" in reflected[name], f"{table.name}.{column.name} lacks {value!r}"

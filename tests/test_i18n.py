@@ -9,8 +9,10 @@ from typing import Any
 import pytest
 from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
+from sqlalchemy import select
 
 from dealflow.extensions import db
+from dealflow.models import User
 from tests.conftest import Auth, csrf_token
 from tests.factories import PASSWORD, UserFactory
 
@@ -42,7 +44,7 @@ def test_language_switch_is_remembered_in_a_cookie(client: Any) -> None:
     token = csrf_token(client, "/")
     response = client.post("/language", data={"csrf_token": token, "language": "kk", "next": "/login"})
     assert response.headers["Location"] == "/login"
-    assert "dealflow_lang=kk" in response.headers["Set-Cookie"]
+    assert any(c.startswith("dealflow_lang=kk;") for c in response.headers.getlist("Set-Cookie"))
     page = client.get("/", headers={"Accept-Language": "ru"}).get_data(as_text=True)
     assert '<html lang="kk">' in page
 
@@ -51,7 +53,7 @@ def test_language_switch_ignores_foreign_next_and_unknown_languages(client: Any)
     token = csrf_token(client, "/")
     response = client.post("/language", data={"csrf_token": token, "language": "xx", "next": "https://evil.example"})
     assert response.headers["Location"] == "/"
-    assert "Set-Cookie" not in response.headers or "dealflow_lang" not in response.headers["Set-Cookie"]
+    assert not any(c.startswith("dealflow_lang=") for c in response.headers.getlist("Set-Cookie"))
 
 
 def test_user_setting_wins_over_cookie_and_browser(auth: Auth, client: Any) -> None:
@@ -101,3 +103,39 @@ def test_catalog_is_complete_and_current(language: str) -> None:
     in_catalog = {m.id[0] if isinstance(m.id, tuple) else m.id for m in catalog if m.id}
     problems += [f"missing: {msgid!r}" for msgid in sorted(_source_messages() - in_catalog)]
     assert problems == []
+
+
+def test_saving_a_language_in_settings_sets_the_cookie_and_automatic_clears_it(
+    auth: Auth, client: Any, post_form: Any
+) -> None:
+    user = UserFactory(name="Asel")
+    auth.login(user.email, PASSWORD)
+    chosen = post_form("/account", {"name": "Asel", "locale": "ru"})
+    assert any(c.startswith("dealflow_lang=ru;") for c in chosen.headers.getlist("Set-Cookie"))
+    automatic = post_form("/account", {"name": "Asel", "locale": ""})
+    assert any(
+        c.startswith("dealflow_lang=;") and "Expires=Thu, 01 Jan 1970" in c
+        for c in automatic.headers.getlist("Set-Cookie")
+    )
+    db.session.refresh(user)
+    assert user.locale is None
+    page = client.get("/account", headers={"Accept-Language": "kk"}).get_data(as_text=True)
+    assert '<html lang="kk">' in page
+
+
+def test_a_junk_language_cookie_is_never_stored(client: Any, post_form: Any) -> None:
+    client.set_cookie("dealflow_lang", "english-please")
+    response = post_form(
+        "/register",
+        {
+            "name": "Cookie Tester",
+            "email": "cookie@example.kz",
+            "password": "Steppe-wind-over-Taraz-9",
+            "confirm": "Steppe-wind-over-Taraz-9",
+            "role": "investor",
+        },
+    )
+    assert response.status_code == 302
+    user = db.session.scalar(select(User).where(User.email == "cookie@example.kz"))
+    assert user is not None
+    assert user.locale is None

@@ -149,3 +149,12 @@ def test_crash_shows_the_500_page_in_the_users_language(test_databases: Any, app
     page = response.get_data(as_text=True)
     assert 'lang="kk"' in page
     assert "kaboom" not in page
+
+
+def test_admin_search_treats_wildcards_as_text(auth: Auth, client: Any) -> None:
+    admin = UserFactory(role=Role.ADMIN)
+    UserFactory(email="plain@example.kz")
+    auth.login(admin.email, PASSWORD)
+    page = client.get("/admin/users", query_string={"q": "%"}).get_data(as_text=True)
+    assert "plain@example.kz" not in page
+    assert "plain@example.kz" in client.get("/admin/users", query_string={"q": "PLAIN@"}).get_data(as_text=True)

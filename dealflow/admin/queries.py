@@ -18,10 +18,13 @@ def users_page(*, page: int, role: Role | None, search: str) -> Pagination:
     if role is not None:
         query = query.where(User.role == role)
     if search:
-        pattern = f"%{search.strip().lower()}%"
-        query = query.where(or_(User.email.like(pattern), User.name.ilike(pattern)))
+        term = search.strip()
+        query = query.where(
+            or_(User.email.contains(term.lower(), autoescape=True), User.name.icontains(term, autoescape=True))
+        )
     return db.paginate(query, page=max(page, 1), per_page=PER_PAGE, error_out=False)
 
 
 def hub_choices() -> list[tuple[int, str]]:
+    """Every hub as (id, name), for the staff assignment menus."""
     return [(h.id, h.name) for h in db.session.scalars(select(Hub).order_by(Hub.name))]

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from dealflow.admin.forms import CreateUserForm, EditUserForm
@@ -12,6 +11,7 @@ from dealflow.admin.queries import hub_choices, users_page
 from dealflow.auth import services
 from dealflow.auth.decorators import admin_required
 from dealflow.auth.forms import show_account_error
+from dealflow.auth.sessions import signed_in_user
 from dealflow.extensions import db
 from dealflow.models import Hub, Role, User
 
@@ -72,7 +72,7 @@ def edit_user(user_id: int) -> str | Response:
         try:
             services.update_user_by_admin(
                 user,
-                actor=current_user,
+                actor=signed_in_user(),
                 role=Role(form.role.data),
                 hub=_hub(form.hub_id.data),
                 active=bool(form.active.data),

@@ -18,10 +18,12 @@ _hasher = PasswordHasher()
 
 
 def hash_password(password: str) -> str:
+    """An argon2id hash with a fresh salt, never the password itself."""
     return _hasher.hash(password)
 
 
 def verify_password(password_hash: str, password: str) -> bool:
+    """True when the password matches; a malformed hash never matches."""
     try:
         return _hasher.verify(password_hash, password)
     except (VerificationError, InvalidHashError):
@@ -29,6 +31,7 @@ def verify_password(password_hash: str, password: str) -> bool:
 
 
 def needs_rehash(password_hash: str) -> bool:
+    """True when the hash was made with weaker parameters than today's."""
     return _hasher.check_needs_rehash(password_hash)
 
 

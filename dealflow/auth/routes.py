@@ -5,11 +5,15 @@ from __future__ import annotations
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
+from sqlalchemy.exc import IntegrityError
+from werkzeug.exceptions import TooManyRequests
 from werkzeug.wrappers import Response
 
-from dealflow.auth import services
+from dealflow.auth import services, throttle
 from dealflow.auth.forms import LoginForm, PasswordChangeForm, RegisterForm, SettingsForm, show_account_error
+from dealflow.auth.sessions import signed_in_user
 from dealflow.extensions import db, limiter
+from dealflow.i18n import remember_language
 from dealflow.models import Role, User
 from dealflow.web import safe_next_url
 
@@ -26,23 +30,12 @@ def home_for(user: User) -> str:
     }[user.role]
 
 
-def _login_account_key() -> str:
-    email = request.form.get("email", "")
-    try:
-        return "login-account:" + services.normalise_email(email)
-    except services.InvalidEmail:
-        return "login-account:" + email.strip().lower()[:254]
-
-
-def _login_failed(response: Response) -> bool:
-    return response.status_code != 302
-
-
 @bp.route("/register", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["REGISTER_LIMIT_PER_IP"], methods=["POST"])
 def register() -> str | Response:
     """A founder or investor opens an account and is logged in."""
     if current_user.is_authenticated:
-        return redirect(home_for(current_user))
+        return redirect(home_for(signed_in_user()))
     form = RegisterForm()
     if request.method == "GET" and request.args.get("role") in (Role.FOUNDER.value, Role.INVESTOR.value):
         form.role.data = request.args["role"]
@@ -53,12 +46,15 @@ def register() -> str | Response:
                 password=form.password.data or "",
                 name=form.name.data or "",
                 role=Role(form.role.data),
-                locale=request.cookies.get(current_app.config["LANGUAGE_COOKIE_NAME"]) or None,
+                locale=request.cookies.get(current_app.config["LANGUAGE_COOKIE_NAME"]),
             )
+            db.session.commit()
         except services.AccountError as exc:
             show_account_error(form, exc, fallback="email")
+        except IntegrityError:  # the same email registered a moment ago by a parallel request
+            db.session.rollback()
+            show_account_error(form, services.EmailTaken(), fallback="email")
         else:
-            db.session.commit()
             login_user(user)
             flash(_("Welcome to Dealflow, %(name)s.", name=user.name), "success")
             return redirect(home_for(user))
@@ -67,20 +63,19 @@ def register() -> str | Response:
 
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(lambda: current_app.config["LOGIN_LIMIT_PER_IP"], methods=["POST"])
-@limiter.limit(
-    lambda: current_app.config["LOGIN_LIMIT_PER_ACCOUNT"],
-    key_func=_login_account_key,
-    methods=["POST"],
-    deduct_when=_login_failed,
-)
 def login() -> str | Response:
     """Log in with email and password; a failure never says which of the two was wrong."""
     if current_user.is_authenticated:
-        return redirect(safe_next_url(request.args.get("next")) or home_for(current_user))
+        return redirect(safe_next_url(request.args.get("next")) or home_for(signed_in_user()))
     form = LoginForm()
     if form.validate_on_submit():
+        account = throttle.account_key(form.email.data or "")
+        limit = current_app.config["LOGIN_LIMIT_PER_ACCOUNT"]
+        if not throttle.take_login_attempt(account, limit):
+            raise TooManyRequests(retry_after=throttle.seconds_until_next_attempt(account, limit))
         user = services.authenticate(form.email.data or "", form.password.data or "")
         if user is not None:
+            throttle.forget_login_attempts(account, limit)
             db.session.commit()
             login_user(user, remember=bool(form.remember.data))
             return redirect(safe_next_url(request.args.get("next")) or home_for(user))
@@ -100,24 +95,27 @@ def logout() -> Response:
 @login_required
 def account() -> str | Response:
     """Name and preferred language."""
-    form = SettingsForm(obj=current_user) if request.method == "GET" else SettingsForm()
+    user = signed_in_user()
+    form = SettingsForm(obj=user) if request.method == "GET" else SettingsForm()
     if form.validate_on_submit():
-        services.update_settings(current_user, name=form.name.data or "", locale=form.locale.data or None)
+        services.update_settings(user, name=form.name.data or "", locale=form.locale.data or None)
         db.session.commit()
         flash(_("Your settings are saved."), "success")
-        return redirect(url_for("auth.account"))
+        return remember_language(redirect(url_for("auth.account")), user.locale)
     return render_template("auth/account.html", form=form, password_form=PasswordChangeForm())
 
 
 @bp.route("/account/password", methods=["POST"])
 @login_required
+@limiter.limit(lambda: current_app.config["ACCOUNT_SECURITY_LIMIT"], key_func=lambda: f"user:{current_user.id}")
 def change_password() -> str | Response:
-    """Replace the password after proving the current one."""
+    """Replace the password after proving the current one; other sessions end."""
+    user = signed_in_user()
     password_form = PasswordChangeForm()
     if password_form.validate_on_submit():
         try:
             services.change_password(
-                current_user,
+                user,
                 current_password=password_form.current_password.data or "",
                 new_password=password_form.new_password.data or "",
             )
@@ -125,6 +123,8 @@ def change_password() -> str | Response:
             show_account_error(password_form, exc, fallback="current_password")
         else:
             db.session.commit()
-            flash(_("Your password is changed."), "success")
+            remembered = current_app.config["REMEMBER_COOKIE_NAME"] in request.cookies
+            login_user(user, remember=remembered)  # this session continues under the new version
+            flash(_("Your password is changed. Other devices have been logged out."), "success")
             return redirect(url_for("auth.account"))
-    return render_template("auth/account.html", form=SettingsForm(obj=current_user), password_form=password_form)
+    return render_template("auth/account.html", form=SettingsForm(obj=user), password_form=password_form)

@@ -7,6 +7,7 @@ from flask_babel import LazyString
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
+from config import LANGUAGES
 from dealflow.auth import passwords
 from dealflow.extensions import db
 from dealflow.models import Hub, Role, User, utcnow
@@ -47,7 +48,13 @@ def normalise_email(email: str) -> str:
     return result.normalized.lower()
 
 
+def supported_locale(locale: str | None) -> str | None:
+    """The locale if the site is translated into it, else None (meaning: choose automatically)."""
+    return locale if locale in LANGUAGES else None
+
+
 def find_user_by_email(email: str) -> User | None:
+    """The account with this address, however it was typed."""
     try:
         normalised = normalise_email(email)
     except InvalidEmail:
@@ -76,7 +83,7 @@ def create_user(
         password_hash=passwords.hash_password(password),
         name=name.strip(),
         role=role,
-        locale=locale,
+        locale=supported_locale(locale),
         hub=hub if role in (Role.HUB_STAFF, Role.ADMIN) else None,
     )
     db.session.add(user)
@@ -109,12 +116,13 @@ def authenticate(email: str, password: str) -> User | None:
 def update_settings(user: User, *, name: str, locale: str | None) -> None:
     """Change what a user may change about themselves."""
     user.name = name.strip()
-    user.locale = locale or None
+    user.locale = supported_locale(locale)
     db.session.flush()
 
 
 def set_locale(user: User, locale: str) -> None:
-    user.locale = locale
+    """Remember the language a user switched to, for every device they log in on."""
+    user.locale = supported_locale(locale) or user.locale
     db.session.flush()
 
 
@@ -128,6 +136,7 @@ def change_password(user: User, *, current_password: str, new_password: str) -> 
     if problems:
         raise WeakPassword(problems, field="new_password")
     user.password_hash = passwords.hash_password(new_password)
+    user.session_version += 1  # every other session and remember-me cookie ends
     db.session.flush()
 
 
@@ -135,6 +144,8 @@ def update_user_by_admin(user: User, *, actor: User, role: Role, hub: Hub | None
     """An admin changes another account's role, hub or access."""
     if user.id == actor.id and (role != Role.ADMIN or not active):
         raise AccountError(_l("You cannot remove your own administrator access."), field="role")
+    if user.role != role or (user.active and not active):
+        user.session_version += 1  # the change takes effect on every device at once
     user.role = role
     user.hub = hub if role in (Role.HUB_STAFF, Role.ADMIN) else None
     user.active = active

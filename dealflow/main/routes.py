@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, redirect, render_template, request, url_for
+from flask import Blueprint, redirect, render_template, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from dealflow.auth import services as account_services
+from dealflow.auth.sessions import signed_in_user
 from dealflow.extensions import db
+from dealflow.i18n import remember_language
+from dealflow.main.forms import LanguageForm
 from dealflow.main.queries import home_figures
 from dealflow.web import safe_next_url
 
 bp = Blueprint("main", __name__)
-
-ONE_YEAR = 365 * 24 * 3600
 
 
 @bp.route("/")
@@ -25,23 +26,14 @@ def index() -> str:
 @bp.route("/language", methods=["POST"])
 def set_language() -> Response:
     """Remember the chosen language: in the account when logged in, always in a cookie."""
-    language = request.form.get("language", "")
-    target = safe_next_url(request.form.get("next")) or url_for("main.index")
-    response = redirect(target)
-    if language not in current_app.config["LANGUAGES"]:
+    form = LanguageForm()
+    response = redirect(safe_next_url(form.next.data) or url_for("main.index"))
+    if not form.validate_on_submit():
         return response
     if current_user.is_authenticated:
-        account_services.set_locale(current_user, language)
+        account_services.set_locale(signed_in_user(), form.language.data or "")
         db.session.commit()
-    response.set_cookie(
-        current_app.config["LANGUAGE_COOKIE_NAME"],
-        language,
-        max_age=ONE_YEAR,
-        secure=current_app.config["SESSION_COOKIE_SECURE"],
-        httponly=True,
-        samesite="Lax",
-    )
-    return response
+    return remember_language(response, form.language.data)
 
 
 @bp.route("/healthz")
