@@ -83,8 +83,12 @@ class BaseConfig:
 
     TRUSTED_PROXIES = 0
 
+    MAX_LOGO_BYTES = 2 * 1024 * 1024
+    MAX_DECK_BYTES = 20 * 1024 * 1024
+
     def __init__(self, instance_path: str) -> None:
         self.INSTANCE_PATH = instance_path
+        self.UPLOAD_FOLDER = os.environ.get("UPLOAD_FOLDER") or str(Path(instance_path) / "uploads")
         self.TRUSTED_PROXIES = _env_int("TRUSTED_PROXIES", self.TRUSTED_PROXIES)
         redis_url = os.environ.get("REDIS_URL")
         if redis_url:

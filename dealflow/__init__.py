@@ -40,7 +40,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 def register_extensions(app: Flask) -> None:
     """Bind the unbound extensions of dealflow.extensions to this app."""
     from dealflow import database, i18n
-    from dealflow.extensions import babel, csrf, db, limiter, login_manager, migrate
+    from dealflow.extensions import babel, csrf, db, file_store, limiter, login_manager, migrate
 
     db.init_app(app)
     database.register_engine_events()
@@ -54,6 +54,7 @@ def register_extensions(app: Flask) -> None:
     csrf.init_app(app)
     babel.init_app(app, locale_selector=i18n.select_locale)
     limiter.init_app(app)
+    file_store.init_app(app)
     login_manager.init_app(app)
 
     from dealflow.auth import sessions
@@ -65,14 +66,14 @@ def register_blueprints(app: Flask) -> None:
     """Mount every area of the site."""
     from dealflow.admin.routes import bp as admin_bp
     from dealflow.auth.routes import bp as auth_bp
-    from dealflow.founders.routes import bp as founders_bp
     from dealflow.investors.routes import bp as investors_bp
     from dealflow.main.routes import bp as main_bp
     from dealflow.review.routes import bp as review_bp
+    from dealflow.startups.routes import bp as startups_bp
 
     app.register_blueprint(main_bp)
     app.register_blueprint(auth_bp)
-    app.register_blueprint(founders_bp, url_prefix="/founder")
+    app.register_blueprint(startups_bp)
     app.register_blueprint(investors_bp, url_prefix="/startups")
     app.register_blueprint(review_bp, url_prefix="/review")
     app.register_blueprint(admin_bp, url_prefix="/admin")

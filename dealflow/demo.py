@@ -6,6 +6,7 @@ or overwritten, so running it twice changes nothing.
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass, field
 from datetime import timedelta
 from decimal import Decimal
@@ -13,10 +14,26 @@ from decimal import Decimal
 from sqlalchemy import select
 
 from dealflow.auth import services as accounts
+from dealflow.demo_files import demo_deck, demo_logo
 from dealflow.extensions import db
-from dealflow.models import Currency, Hub, Instrument, Region, Role, Startup, StartupStatus, User, utcnow
-from dealflow.reference.data import REGIONS
+from dealflow.models import (
+    Currency,
+    DeckVisibility,
+    Hub,
+    Instrument,
+    InvestorProfile,
+    Region,
+    Role,
+    Startup,
+    StartupStatus,
+    User,
+    utcnow,
+)
+from dealflow.reference.data import REGIONS, RegionRow
+from dealflow.startups import services, uploads
+from dealflow.startups.profile import Profile, TeamMember
 
+KZT_PER_USD = 520  # the rate migration 0002 starts with
 DEMO_PASSWORD = "Dealflow-demo-2026"  # noqa: S105 -- published in the README for the demo
 
 
@@ -145,7 +162,78 @@ def _seed_users(report: SeedReport, hubs: dict[str, Hub]) -> dict[str, User]:
     return users
 
 
-def _seed_startups(report: SeedReport, founders: list[User]) -> None:
+EXPORT_MARKETS = ((), ("UZ", "KG"), ("RU", "UZ", "KG", "TJ"), ("DE", "NL"), ("US",), ("CN", "MN"), ("TR", "AZ", "GE"))
+DECISION_COMMENTS = {
+    StartupStatus.REJECTED: "The product overlaps an existing state service and the team has no technical founder yet.",
+    StartupStatus.CHANGES_REQUESTED: "Please add revenue for the last three months and say who builds the product.",
+}
+
+
+def _profile(name: str, region: RegionRow, sector: str, index: int, owner: User) -> Profile:
+    suffix, tagline, stage, instrument = SECTOR_PROFILES[sector]
+    usd = Decimal(25_000 * (1 + (index * 7) % 40))
+    in_tenge = index % 3 == 0
+    rate = Decimal(KZT_PER_USD)
+    logo = uploads.store_logo(owner, io.BytesIO(demo_logo(name, index)), f"{name.lower()}.png", 2 * 2**20)
+    deck = uploads.store_deck(
+        owner,
+        io.BytesIO(
+            demo_deck(
+                name,
+                [
+                    ("Problem", [tagline + ".", f"Seen first-hand in {region.centre_en}."]),
+                    ("Traction", [f"{(index * 13) % 400} paying customers", "Growing month on month"]),
+                    ("The ask", [f"USD {usd:,.0f}", f"Instrument: {instrument.value.replace('_', ' ')}"]),
+                ],
+            )
+        ),
+        f"{name.lower()}-deck.pdf",
+        20 * 2**20,
+    )
+    place = region.name_en if region.centre_en == region.name_en else f"{region.centre_en}, {region.name_en}"
+    return Profile(
+        name=name,
+        tagline=tagline,
+        description=(
+            f"**{name}** is built in {place}.\n\n"
+            f"{tagline}. We started with customers in our own region and now sell across Kazakhstan.\n\n"
+            "- Local team that knows the market\n- Product in use every day\n- Clear plan for the next 18 months"
+        ),
+        website=f"https://{name.lower()}.kz",
+        founded_year=2018 + index % 8,
+        region_code=region.code,
+        city=region.centre_en,
+        sector_code=sector,
+        stage_code=stage,
+        team_size=2 + index % 25,
+        team=(
+            TeamMember(name=f"{owner.name.split()[0]} {region.centre_en[:1]}.", role="CEO"),
+            TeamMember(name=f"{NAME_PREFIXES[index % len(NAME_PREFIXES)]}bek", role="CTO"),
+        ),
+        currency=Currency.KZT if in_tenge else Currency.USD,
+        ask_amount=usd * rate if in_tenge else usd,
+        instrument=instrument,
+        monthly_revenue=Decimal(500 * (index % 9)) * (rate if in_tenge else 1),
+        customers_count=(index * 13) % 400,
+        export_markets=EXPORT_MARKETS[index % len(EXPORT_MARKETS)],
+        contact_email=f"hello@{name.lower()}.kz",
+        contact_phone=f"+7 70{index % 10} {100 + index:03d} {1000 + index * 7:04d}",
+        logo_file_id=logo.id,
+        deck_file_id=deck.id,
+        deck_visibility=DeckVisibility.MATCHED_INVESTORS if index % 5 == 0 else DeckVisibility.VERIFIED_INVESTORS,
+    )
+
+
+def _reviewer_for(region_code: str, hubs: dict[str, Hub], users: dict[str, User]) -> User:
+    for spec in DEMO_USERS:
+        hub = hubs.get(spec.hub_slug or "")
+        if spec.role == Role.HUB_STAFF and hub and any(r.code == region_code for r in hub.regions):
+            return users[spec.email]
+    return users[DEMO_USERS[0].email]
+
+
+def _seed_startups(report: SeedReport, users: dict[str, User], hubs: dict[str, Hub]) -> None:
+    founders = [u for u in users.values() if u.role == Role.FOUNDER]
     now = utcnow()
     sectors = list(SECTOR_PROFILES)
     existing = set(db.session.scalars(select(Startup.slug)))
@@ -155,11 +243,9 @@ def _seed_startups(report: SeedReport, founders: list[User]) -> None:
         statuses = (StartupStatus.APPROVED, OTHER_STATUSES[(2 * r) % 5], OTHER_STATUSES[(2 * r + 1) % 5])
         for k, status in enumerate(statuses):
             sector = sectors[(r * 3 + k) % len(sectors)]
-            suffix, tagline, stage, instrument = SECTOR_PROFILES[sector]
-            name = f"{NAME_PREFIXES[(r + 7 * k) % len(NAME_PREFIXES)]}{suffix}"
-            slug = f"{name.lower()}-{region.code.lower()}"
+            name = f"{NAME_PREFIXES[(r + 7 * k) % len(NAME_PREFIXES)]}{SECTOR_PROFILES[sector][0]}"
             index += 1
-            if slug in existing:
+            if services.slugify(name) in existing:
                 report.kept["startups"] += 1
                 continue
             if status not in given_to_main:
@@ -168,36 +254,36 @@ def _seed_startups(report: SeedReport, founders: list[User]) -> None:
             else:
                 owner = founders[1 + index % (len(founders) - 1)]
             created = now - timedelta(days=400 - index * 6)
-            ask = Decimal(25_000 * (1 + (index * 7) % 40))
-            startup = Startup(
-                owner=owner,
-                name=name,
-                slug=slug,
-                tagline=tagline,
-                description=f"{name} is built in {region.centre_en}. {tagline}.",
-                website=f"https://{name.lower()}.kz",
-                founded_year=2018 + index % 8,
-                region_code=region.code,
-                city=region.centre_en,
-                sector_code=sector,
-                stage_code=stage,
-                team_size=2 + index % 25,
-                ask_amount=ask,
-                ask_currency=Currency.USD,
-                ask_usd=ask,
-                instrument=instrument,
-                monthly_revenue_usd=Decimal(500 * (index % 9)),
-                customers_count=(index * 13) % 400,
-                status=status,
-                created_at=created,
-                updated_at=created,
-            )
+            startup = services.create_startup(owner, _profile(name, region, sector, index, owner))
+            startup.created_at = startup.updated_at = created
+            reviewer = _reviewer_for(region.code, hubs, users)
+            submitted = created + timedelta(days=2 + index % 5)
+            decided = submitted + timedelta(days=1 + index % 9)
             if status != StartupStatus.DRAFT:
-                startup.submitted_at = created + timedelta(days=3 + index % 5)
-            if status not in (StartupStatus.DRAFT, StartupStatus.SUBMITTED):
-                startup.decided_at = created + timedelta(days=6 + index % 9)
-            db.session.add(startup)
+                services.submit_for_review(startup, actor=owner, at=submitted)
+            if status in (StartupStatus.APPROVED, StartupStatus.ARCHIVED):
+                services.decide(startup, "approved", actor=reviewer, at=decided)
+            elif status in DECISION_COMMENTS:
+                services.decide(startup, status.value, actor=reviewer, comment=DECISION_COMMENTS[status], at=decided)
+            if status == StartupStatus.ARCHIVED:
+                services.change_status(startup, StartupStatus.ARCHIVED, actor=owner, at=decided + timedelta(days=30))
+            last_change = {StartupStatus.DRAFT: created, StartupStatus.SUBMITTED: submitted}
+            startup.updated_at = last_change.get(status, decided)
+            if status == StartupStatus.APPROVED and owner is founders[0] and r == 0:
+                # One listed startup with changes waiting for review, to show revisions.
+                revised = Profile.of(startup).replace(tagline=f"{startup.tagline}, now with a mobile app")
+                services.save_profile(startup, revised, actor=owner)
+                services.submit_for_review(startup, actor=owner, at=now - timedelta(days=2))
             report.created["startups"] += 1
+    db.session.flush()
+
+
+def _verify_demo_investors(users: dict[str, User]) -> None:
+    admin = users[DEMO_USERS[0].email]
+    for spec in DEMO_USERS:
+        user = users[spec.email]
+        if spec.role == Role.INVESTOR and user.investor_profile is None:
+            db.session.add(InvestorProfile(user_id=user.id, verified_at=utcnow(), verified_by_id=admin.id))
     db.session.flush()
 
 
@@ -206,8 +292,8 @@ def seed_demo() -> SeedReport:
     report = SeedReport()
     hubs = _seed_hubs(report)
     users = _seed_users(report, hubs)
-    founders = [u for u in users.values() if u.role == Role.FOUNDER]
-    _seed_startups(report, founders)
+    _verify_demo_investors(users)
+    _seed_startups(report, users, hubs)
     return report
 
 

@@ -11,6 +11,7 @@ from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
 
 from dealflow.models.base import Base
+from dealflow.storage import FileStore
 
 db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
@@ -18,3 +19,4 @@ login_manager = LoginManager()
 csrf = CSRFProtect()
 babel = Babel()
 limiter = Limiter(key_func=get_remote_address)
+file_store = FileStore()

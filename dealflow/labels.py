@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask_babel import LazyString
 from flask_babel import lazy_gettext as _l
 
-from dealflow.models import Role, StartupStatus
+from dealflow.models import DeckVisibility, Instrument, Role, StartupStatus
 
 LANGUAGE_NAMES = {"kk": "Қазақша", "ru": "Русский", "en": "English"}
 
@@ -58,3 +58,21 @@ def status_help(status: StartupStatus | str) -> LazyString:
 
 def status_badge(status: StartupStatus | str) -> str:
     return STATUS_BADGES[StartupStatus(status)]
+
+
+INSTRUMENT_LABELS = {
+    Instrument.EQUITY: _l("Equity"),
+    Instrument.SAFE: _l("SAFE"),
+    Instrument.CONVERTIBLE_NOTE: _l("Convertible note"),
+    Instrument.GRANT: _l("Grant"),
+    Instrument.DEBT: _l("Debt"),
+}
+
+DECK_VISIBILITY_LABELS = {
+    DeckVisibility.VERIFIED_INVESTORS: _l("All investors verified by hub staff"),
+    DeckVisibility.MATCHED_INVESTORS: _l("Only investors whose intro request I accepted"),
+}
+
+
+def instrument_label(instrument: Instrument | str) -> LazyString:
+    return INSTRUMENT_LABELS[Instrument(instrument)]

@@ -10,6 +10,8 @@ from flask import Flask, Response, current_app, request
 from flask_babel import get_locale
 
 from dealflow import labels
+from dealflow.countries import country_name
+from dealflow.startups.markdown import render_markdown
 
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; img-src 'self' data:; style-src 'self'; "
@@ -57,12 +59,21 @@ def _template_globals() -> dict[str, Any]:
         "status_label": labels.status_label,
         "status_help": labels.status_help,
         "status_badge": labels.status_badge,
+        "instrument_label": labels.instrument_label,
     }
 
 
+def format_money(amount: Any, currency: Any = "USD") -> str:
+    """A whole amount with its sign, digits grouped the page's way: $480,000 or 78 000 000 ₸."""
+    if amount is None:
+        return ""
+    number = flask_babel.format_decimal(round(amount), "#,##0")
+    return f"{number} ₸" if str(currency) == "KZT" else f"${number}"
+
+
 def format_usd(amount: Any) -> str:
-    """A whole-dollar amount in the page's number format, e.g. $125,000 or 125 000 $."""
-    return str(flask_babel.format_currency(amount, "USD", "¤#,##0", currency_digits=False))
+    """A whole-dollar amount in the page's number format."""
+    return format_money(amount, "USD")
 
 
 def register_template_helpers(app: Flask) -> None:
@@ -70,6 +81,14 @@ def register_template_helpers(app: Flask) -> None:
     app.context_processor(_template_globals)
     app.add_template_filter(flask_babel.format_number, "format_number")
     app.add_template_filter(format_usd, "usd")
+    app.add_template_filter(format_money, "money")
+    app.add_template_filter(render_markdown, "markdown")
+
+    @app.template_filter("country")
+    def country(code: str) -> str:
+        """A country's name in the language of the page."""
+        return country_name(code, str(get_locale()))
+
     app.add_template_filter(flask_babel.format_date, "format_date")
 
     @app.template_filter("localized")

@@ -98,8 +98,8 @@ def make_app(database_url: str, **overrides: Any) -> Flask:
 
 
 @pytest.fixture(scope="session")
-def app(test_databases: TestDatabase) -> Iterator[Flask]:
-    app = make_app(test_databases.create("main"))
+def app(test_databases: TestDatabase, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
+    app = make_app(test_databases.create("main"), UPLOAD_FOLDER=str(tmp_path_factory.mktemp("uploads")))
     yield app
     with app.app_context():
         db.engine.dispose()

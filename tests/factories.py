@@ -60,6 +60,6 @@ class StartupFactory(_Base):
     sector_code = "agritech"
     stage_code = "seed"
     ask_amount = 100_000
-    ask_currency = Currency.USD
+    currency = Currency.USD
     ask_usd = 100_000
     status = StartupStatus.APPROVED

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField
+from wtforms import BooleanField, DecimalField, EmailField, PasswordField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Length
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
 
 from dealflow.labels import ROLE_LABELS
 
@@ -46,3 +48,12 @@ class EditUserForm(FlaskForm, _HubChoice):
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
         self.role.choices = _role_choices()
+
+
+class ExchangeRateForm(FlaskForm):
+    units_per_usd = DecimalField(
+        _l("Tenge per US dollar"),
+        places=2,
+        validators=[InputRequired(), NumberRange(min=Decimal("1"), max=Decimal("100000"))],
+        description=_l("Amounts entered in tenge are converted with this rate for filtering and totals."),
+    )

@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
-from dealflow.admin.forms import CreateUserForm, EditUserForm
+from dealflow.admin.forms import CreateUserForm, EditUserForm, ExchangeRateForm
 from dealflow.admin.queries import hub_choices, users_page
 from dealflow.auth import services
 from dealflow.auth.decorators import admin_required
 from dealflow.auth.forms import show_account_error
 from dealflow.auth.sessions import signed_in_user
 from dealflow.extensions import db
-from dealflow.models import Hub, Role, User
+from dealflow.models import Currency, ExchangeRate, Hub, Role, User
+from dealflow.startups import services as startup_services
 
 bp = Blueprint("admin", __name__)
 
@@ -84,3 +87,27 @@ def edit_user(user_id: int) -> str | Response:
             flash(_("The account of %(email)s is updated.", email=user.email), "success")
             return redirect(url_for("admin.users"))
     return render_template("admin/user_edit.html", form=form, user=user)
+
+
+@bp.route("/rates", methods=["GET", "POST"])
+@admin_required
+def exchange_rates() -> str | Response:
+    """The tenge rate used to show and filter every amount in US dollars."""
+    current = db.session.get(ExchangeRate, Currency.KZT)
+    form = ExchangeRateForm(
+        data={"units_per_usd": current.units_per_usd if current else None} if request.method == "GET" else None
+    )
+    if form.validate_on_submit():
+        try:
+            updated = startup_services.set_exchange_rate(
+                Currency.KZT, form.units_per_usd.data or Decimal(0), actor=signed_in_user()
+            )
+        except startup_services.StartupError as exc:
+            form.units_per_usd.errors = [str(exc.message)]
+        else:
+            db.session.commit()
+            flash(
+                _("The rate is saved; %(count)d startups asking in tenge were recalculated.", count=updated), "success"
+            )
+            return redirect(url_for("admin.exchange_rates"))
+    return render_template("admin/rates.html", form=form, current=current)

@@ -23,7 +23,7 @@ bp = Blueprint("auth", __name__)
 def home_for(user: User) -> str:
     """The page each role starts from after logging in."""
     return {
-        Role.FOUNDER: url_for("founders.dashboard"),
+        Role.FOUNDER: url_for("startups.dashboard"),
         Role.INVESTOR: url_for("investors.browse"),
         Role.HUB_STAFF: url_for("review.queue"),
         Role.ADMIN: url_for("review.queue"),

@@ -2,21 +2,44 @@
 
 from dealflow.models.base import Base, UTCDateTime, utcnow
 from dealflow.models.hub import Hub, hub_region
+from dealflow.models.investor import InvestorProfile
 from dealflow.models.reference import Region, Sector, Stage
-from dealflow.models.startup import Currency, Instrument, Startup, StartupStatus
+from dealflow.models.startup import (
+    OPEN_REVISION_STATUSES,
+    Currency,
+    DeckVisibility,
+    ExchangeRate,
+    FileKind,
+    Instrument,
+    ReviewEvent,
+    RevisionStatus,
+    Startup,
+    StartupRevision,
+    StartupStatus,
+    StoredFile,
+)
 from dealflow.models.user import Role, User
 
 __all__ = [
+    "OPEN_REVISION_STATUSES",
     "Base",
     "Currency",
+    "DeckVisibility",
+    "ExchangeRate",
+    "FileKind",
     "Hub",
     "Instrument",
+    "InvestorProfile",
     "Region",
+    "ReviewEvent",
+    "RevisionStatus",
     "Role",
     "Sector",
     "Stage",
     "Startup",
+    "StartupRevision",
     "StartupStatus",
+    "StoredFile",
     "User",
     "UTCDateTime",
     "hub_region",

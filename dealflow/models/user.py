@@ -13,6 +13,7 @@ from dealflow.models.base import Base, UTCDateTime, string_enum, utcnow
 
 if TYPE_CHECKING:
     from dealflow.models.hub import Hub
+    from dealflow.models.investor import InvestorProfile
 
 
 class Role(enum.StrEnum):
@@ -43,6 +44,9 @@ class User(Base):
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     hub: Mapped[Hub | None] = relationship(back_populates="staff")
+    investor_profile: Mapped[InvestorProfile | None] = relationship(
+        back_populates="user", foreign_keys="InvestorProfile.user_id", uselist=False
+    )
 
     # Flask-Login's protocol, written out so the model does not import Flask.
     is_authenticated = True
@@ -58,6 +62,10 @@ class User(Base):
     @property
     def is_staff(self) -> bool:
         return self.role in STAFF_ROLES
+
+    @property
+    def is_verified_investor(self) -> bool:
+        return self.role == Role.INVESTOR and self.investor_profile is not None and self.investor_profile.is_verified
 
     def __repr__(self) -> str:
         return f"<User {self.id} {self.role.value}>"

@@ -45,8 +45,8 @@ class LiveServer:
 
 
 @pytest.fixture(scope="session")
-def live_app(test_databases: TestDatabase) -> Iterator[Flask]:
-    app = make_app(test_databases.create("browser"))
+def live_app(test_databases: TestDatabase, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
+    app = make_app(test_databases.create("browser"), UPLOAD_FOLDER=str(tmp_path_factory.mktemp("live-uploads")))
     with app.app_context():
         demo.seed_demo()
         db.session.commit()

@@ -1,0 +1,54 @@
+"""Who may see which startup, which file and which contact details. Checked on every request."""
+
+from __future__ import annotations
+
+from sqlalchemy import or_, select
+
+from dealflow.extensions import db
+from dealflow.models import DeckVisibility, Role, Startup, StartupStatus, StoredFile, User
+
+
+def can_view_startup(user: User, startup: Startup) -> bool:
+    """Owners see their own; staff see everything; investors see approved startups only."""
+    if user.is_staff or startup.owner_id == user.id:
+        return True
+    return user.role == Role.INVESTOR and startup.status == StartupStatus.APPROVED
+
+
+def has_match(user: User, startup: Startup) -> bool:
+    """Whether the investor and the startup are matched (an accepted intro)."""
+    return False  # intro requests and matches arrive with the matches area; until then nobody is matched
+
+
+def can_see_contacts(user: User, startup: Startup) -> bool:
+    """Contact details are for the owner, hub staff, and investors once matched."""
+    return user.is_staff or startup.owner_id == user.id or has_match(user, startup)
+
+
+def can_open_deck(user: User, startup: Startup) -> bool:
+    """The deck as the founder chose: all verified investors, or matched investors only."""
+    if user.is_staff or startup.owner_id == user.id:
+        return True
+    if user.role != Role.INVESTOR or startup.status != StartupStatus.APPROVED:
+        return False
+    if startup.deck_visibility == DeckVisibility.MATCHED_INVESTORS:
+        return has_match(user, startup)
+    return user.is_verified_investor
+
+
+def can_download(user: User, stored: StoredFile) -> bool:
+    """Files follow the startup they belong to; unattached uploads are their owner's alone."""
+    if user.is_staff or stored.owner_id == user.id:
+        return True
+    listed = db.session.scalars(
+        select(Startup).where(
+            Startup.status == StartupStatus.APPROVED,
+            or_(Startup.logo_file_id == stored.id, Startup.deck_file_id == stored.id),
+        )
+    ).all()
+    for startup in listed:
+        if startup.logo_file_id == stored.id and can_view_startup(user, startup):
+            return True
+        if startup.deck_file_id == stored.id and can_open_deck(user, startup):
+            return True
+    return False

@@ -1,0 +1,387 @@
+"""The rules of startup profiles: who may edit what, the status machine, revisions and money.
+
+Every status change goes through change_status() or change_revision_status() and
+writes a ReviewEvent, so the history of a profile is never rewritten. Services
+flush; the caller commits.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+import unicodedata
+from datetime import datetime
+from decimal import ROUND_HALF_UP, Decimal
+
+from flask_babel import LazyString
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select, update
+
+from dealflow.extensions import db
+from dealflow.labels import status_label
+from dealflow.models import (
+    OPEN_REVISION_STATUSES,
+    Currency,
+    ExchangeRate,
+    ReviewEvent,
+    RevisionStatus,
+    Role,
+    Startup,
+    StartupRevision,
+    StartupStatus,
+    StoredFile,
+    User,
+    utcnow,
+)
+from dealflow.startups.fields import FIELD_LABELS, REQUIRED_FOR_SUBMISSION
+from dealflow.startups.profile import Profile
+
+S = StartupStatus
+R = RevisionStatus
+
+FOUNDER_MOVES: set[tuple[str, str]] = {
+    (S.DRAFT, S.SUBMITTED),
+    (S.CHANGES_REQUESTED, S.SUBMITTED),
+    (S.APPROVED, S.ARCHIVED),
+}
+STAFF_MOVES: set[tuple[str, str]] = {
+    (S.SUBMITTED, S.APPROVED),
+    (S.SUBMITTED, S.REJECTED),
+    (S.SUBMITTED, S.CHANGES_REQUESTED),
+    (S.APPROVED, S.ARCHIVED),
+}
+FOUNDER_REVISION_MOVES: set[tuple[str, str]] = {(R.DRAFT, R.SUBMITTED), (R.CHANGES_REQUESTED, R.SUBMITTED)}
+STAFF_REVISION_MOVES: set[tuple[str, str]] = {
+    (R.SUBMITTED, R.APPROVED),
+    (R.SUBMITTED, R.REJECTED),
+    (R.SUBMITTED, R.CHANGES_REQUESTED),
+}
+NEEDS_COMMENT = {"rejected", "changes_requested"}
+EDITABLE = {S.DRAFT, S.CHANGES_REQUESTED}
+CENT = Decimal("0.01")
+
+
+class StartupError(Exception):
+    """A rule refused the request; message is shown to the user, under field when there is one."""
+
+    def __init__(self, message: LazyString | str, field: str | None = None) -> None:
+        super().__init__(str(message))
+        self.message = message
+        self.field = field
+
+
+class TransitionRefused(StartupError):
+    pass
+
+
+class IncompleteProfile(StartupError):
+    """Submission needs every required field; missing names each of those not filled in."""
+
+    def __init__(self, missing: list[LazyString]) -> None:
+        super().__init__(_l("The profile is not complete yet."))
+        self.missing = missing
+
+
+# -- reading -------------------------------------------------------------------------------
+
+
+def open_revision(startup: Startup) -> StartupRevision | None:
+    """The revision of an approved startup that is still being edited or reviewed, if any."""
+    return db.session.scalar(
+        select(StartupRevision)
+        .where(StartupRevision.startup_id == startup.id, StartupRevision.status.in_(OPEN_REVISION_STATUSES))
+        .order_by(StartupRevision.id.desc())
+        .limit(1)
+    )
+
+
+def working_profile(startup: Startup) -> Profile:
+    """What the founder is editing: the open revision if there is one, else the startup itself."""
+    revision = open_revision(startup) if startup.status == S.APPROVED else None
+    return Profile.from_json(revision.data) if revision else Profile.of(startup)
+
+
+def missing_for_submission(profile: Profile) -> list[LazyString]:
+    """The labels of the required fields that are still empty, in form order."""
+    missing = []
+    for name in REQUIRED_FOR_SUBMISSION:
+        value = getattr(profile, name)
+        if value is None or value == "" or value == ():
+            missing.append(FIELD_LABELS[name])
+    return missing
+
+
+def latest_comment(startup: Startup) -> ReviewEvent | None:
+    """The newest review decision that came with a comment, for the founder to read."""
+    return db.session.scalar(
+        select(ReviewEvent)
+        .where(ReviewEvent.startup_id == startup.id, ReviewEvent.comment.is_not(None))
+        .order_by(ReviewEvent.created_at.desc(), ReviewEvent.id.desc())
+        .limit(1)
+    )
+
+
+# -- money -------------------------------------------------------------------------------
+
+
+def units_per_usd(currency: Currency) -> Decimal:
+    """How many units of the currency buy one dollar, from the table admins keep."""
+    if currency == Currency.USD:
+        return Decimal(1)
+    rate = db.session.get(ExchangeRate, currency)
+    if rate is None:
+        raise StartupError(_l("No exchange rate is set for %(currency)s.", currency=currency.value))
+    return Decimal(rate.units_per_usd)
+
+
+def to_usd(amount: Decimal | None, currency: Currency | None) -> Decimal | None:
+    """The amount in US dollars, to the cent; None stays None."""
+    if amount is None or currency is None:
+        return None
+    return (Decimal(amount) / units_per_usd(currency)).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def set_exchange_rate(currency: Currency, units: Decimal, *, actor: User) -> int:
+    """Change a rate and re-normalise every amount entered in that currency; returns startups updated."""
+    if currency == Currency.USD:
+        raise StartupError(_l("The dollar is the base currency; its rate is always 1."), field="units_per_usd")
+    if units <= 0:
+        raise StartupError(_l("The rate must be greater than zero."), field="units_per_usd")
+    rate = db.session.get(ExchangeRate, currency)
+    if rate is None:
+        rate = ExchangeRate(currency=currency)
+        db.session.add(rate)
+    rate.units_per_usd = units
+    rate.updated_at = utcnow()
+    rate.updated_by_id = actor.id
+    db.session.flush()
+    result = db.session.execute(
+        update(Startup)
+        .where(Startup.currency == currency)
+        .values(
+            ask_usd=func.round(Startup.ask_amount / units, 2),
+            monthly_revenue_usd=func.round(Startup.monthly_revenue / units, 2),
+        )
+        .execution_options(synchronize_session=False)
+    )
+    db.session.expire_all()
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+# -- creating and editing ----------------------------------------------------------------
+
+_TRANSLIT = str.maketrans(
+    {
+        **dict(zip("абвгдезийклмнопрстуфхцыэ", "abvgdeziiklmnoprstufhcye", strict=True)),
+        "ё": "e", "ж": "zh", "ч": "ch", "ш": "sh", "щ": "sch", "ъ": "", "ь": "", "ю": "yu", "я": "ya",
+        "ә": "a", "ғ": "g", "қ": "q", "ң": "n", "ө": "o", "ұ": "u", "ү": "u", "һ": "h", "і": "i",
+    }
+)  # fmt: skip
+
+
+def slugify(name: str) -> str:
+    """A readable, ASCII slug for URLs, Kazakh and Russian names included."""
+    text = unicodedata.normalize("NFKD", name.lower().translate(_TRANSLIT))
+    text = text.encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]+", "-", text).strip("-")[:100] or "startup"
+
+
+def _unique_slug(name: str) -> str:
+    base = slugify(name)
+    slug = base
+    while db.session.scalar(select(Startup.id).where(Startup.slug == slug)) is not None:
+        slug = f"{base}-{secrets.token_hex(2)}"
+    return slug
+
+
+def _check_files(profile: Profile, owner: User) -> None:
+    """A profile may point only at files its owner uploaded."""
+    for file_id in (profile.logo_file_id, profile.deck_file_id):
+        if file_id is None:
+            continue
+        stored = db.session.get(StoredFile, file_id)
+        if stored is None or stored.owner_id != owner.id:
+            raise StartupError(_l("That file does not belong to you."))
+
+
+def _write(startup: Startup, profile: Profile) -> None:
+    profile.apply_to(startup)
+    startup.ask_usd = to_usd(profile.ask_amount, profile.currency)
+    startup.monthly_revenue_usd = to_usd(profile.monthly_revenue, profile.currency)
+
+
+def create_startup(owner: User, profile: Profile) -> Startup:
+    """A founder starts a new profile; it is a draft that only they can see."""
+    if owner.role != Role.FOUNDER:
+        raise StartupError(_l("Only founders can list startups."))
+    _check_files(profile, owner)
+    startup = Startup(owner_id=owner.id, slug=_unique_slug(profile.name), status=S.DRAFT)
+    _write(startup, profile)
+    db.session.add(startup)
+    db.session.flush()
+    return startup
+
+
+def save_profile(startup: Startup, profile: Profile, *, actor: User) -> StartupRevision | None:
+    """Save the founder's edits: onto a draft directly, or into a revision of an approved profile.
+
+    Returns the revision when the edits went into one, so the caller can say so.
+    """
+    if actor.id != startup.owner_id:
+        raise StartupError(_l("Only the founder who listed this startup can edit it."))
+    _check_files(profile, actor)
+    if startup.status in EDITABLE:
+        _write(startup, profile)
+        startup.updated_at = utcnow()
+        db.session.flush()
+        return None
+    if startup.status != S.APPROVED:
+        raise StartupError(
+            _l("A startup that is %(status)s cannot be edited.", status=str(status_label(startup.status)).lower())
+        )
+    revision = open_revision(startup)
+    if revision is None:
+        revision = StartupRevision(startup_id=startup.id, status=R.DRAFT, data=profile.to_json())
+        db.session.add(revision)
+    elif revision.status == R.SUBMITTED:
+        raise StartupError(_l("Your changes are being reviewed. You can edit again once hub staff decide."))
+    else:
+        revision.data = profile.to_json()
+        revision.updated_at = utcnow()
+    db.session.flush()
+    return revision
+
+
+def discard_revision(startup: Startup, *, actor: User) -> None:
+    """Throw away changes to an approved profile that were never submitted."""
+    revision = open_revision(startup)
+    if actor.id != startup.owner_id or revision is None or revision.status != R.DRAFT:
+        raise StartupError(_l("There are no unsent changes to discard."))
+    db.session.delete(revision)
+    db.session.flush()
+
+
+# -- the status machine ------------------------------------------------------------------
+
+
+Moves = set[tuple[str, str]]
+
+
+def _may(actor: User, startup: Startup, move: tuple[str, str], founder: Moves, staff: Moves) -> bool:
+    if actor.is_staff:
+        return move in staff
+    return actor.role == Role.FOUNDER and actor.id == startup.owner_id and move in founder
+
+
+def _check_comment(to: str, comment: str | None) -> str | None:
+    text = (comment or "").strip() or None
+    if to in NEEDS_COMMENT and text is None:
+        raise StartupError(_l("Write a comment that tells the founder why."), field="comment")
+    return text
+
+
+def _record(
+    startup: Startup,
+    actor: User,
+    from_status: str,
+    to_status: str,
+    comment: str | None,
+    at: datetime,
+    revision: StartupRevision | None = None,
+) -> ReviewEvent:
+    event = ReviewEvent(
+        startup_id=startup.id,
+        revision_id=revision.id if revision else None,
+        actor_id=actor.id,
+        from_status=from_status,
+        to_status=to_status,
+        comment=comment,
+        created_at=at,
+    )
+    db.session.add(event)
+    db.session.flush()
+    return event
+
+
+def change_status(
+    startup: Startup, to: StartupStatus, *, actor: User, comment: str | None = None, at: datetime | None = None
+) -> ReviewEvent:
+    """Move a startup along draft → submitted → approved | rejected | changes_requested, and so on."""
+    move = (startup.status, to)
+    if not _may(actor, startup, move, FOUNDER_MOVES, STAFF_MOVES):
+        raise TransitionRefused(
+            _l(
+                "A startup that is %(from)s cannot become %(to)s.",
+                **{"from": str(status_label(startup.status)).lower(), "to": str(status_label(to)).lower()},
+            )
+        )
+    text = _check_comment(to.value, comment)
+    if to == S.SUBMITTED:
+        missing = missing_for_submission(Profile.of(startup))
+        if missing:
+            raise IncompleteProfile(missing)
+    now = at or utcnow()
+    from_status = startup.status
+    startup.status = to
+    if to == S.SUBMITTED:
+        startup.submitted_at = now
+    elif to in (S.APPROVED, S.REJECTED, S.CHANGES_REQUESTED):
+        startup.decided_at = now
+    return _record(startup, actor, from_status.value, to.value, text, now)
+
+
+def change_revision_status(
+    revision: StartupRevision,
+    to: RevisionStatus,
+    *,
+    actor: User,
+    comment: str | None = None,
+    at: datetime | None = None,
+) -> ReviewEvent:
+    """Move a revision along; approving it replaces the listed profile with the revised one."""
+    startup = revision.startup
+    move = (revision.status, to)
+    if not _may(actor, startup, move, FOUNDER_REVISION_MOVES, STAFF_REVISION_MOVES):
+        raise TransitionRefused(
+            _l(
+                "Changes that are %(from)s cannot become %(to)s.",
+                **{"from": str(status_label(revision.status)).lower(), "to": str(status_label(to)).lower()},
+            )
+        )
+    text = _check_comment(to.value, comment)
+    profile = Profile.from_json(revision.data)
+    if to == R.SUBMITTED:
+        missing = missing_for_submission(profile)
+        if missing:
+            raise IncompleteProfile(missing)
+    now = at or utcnow()
+    from_status = revision.status
+    revision.status = to
+    if to == R.SUBMITTED:
+        revision.submitted_at = now
+    else:
+        revision.decided_at = now
+    if to == R.APPROVED:
+        _write(startup, profile)
+        startup.updated_at = now
+    return _record(startup, actor, from_status.value, to.value, text, now, revision)
+
+
+def submit_for_review(startup: Startup, *, actor: User, at: datetime | None = None) -> ReviewEvent:
+    """The founder sends the profile (or the changes to a listed one) to hub staff."""
+    if startup.status == S.APPROVED:
+        revision = open_revision(startup)
+        if revision is None:
+            raise StartupError(_l("There are no changes to send. Edit the profile first."))
+        return change_revision_status(revision, R.SUBMITTED, actor=actor, at=at)
+    return change_status(startup, S.SUBMITTED, actor=actor, at=at)
+
+
+def decide(
+    startup: Startup, decision: str, *, actor: User, comment: str | None = None, at: datetime | None = None
+) -> ReviewEvent:
+    """Hub staff's decision on what waits: a new submission, or changes to a listed profile."""
+    revision = open_revision(startup) if startup.status == S.APPROVED else None
+    if revision is not None and revision.status == R.SUBMITTED:
+        return change_revision_status(revision, RevisionStatus(decision), actor=actor, comment=comment, at=at)
+    return change_status(startup, StartupStatus(decision), actor=actor, comment=comment, at=at)
