@@ -83,6 +83,7 @@ class BaseConfig:
 
     TRUSTED_PROXIES = 0
 
+    PROFILE_SAVE_LIMIT = "120 per hour"
     MAX_LOGO_BYTES = 2 * 1024 * 1024
     MAX_DECK_BYTES = 20 * 1024 * 1024
 

@@ -2,18 +2,34 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import click
 from flask import Flask
 from flask.cli import AppGroup
 
 from dealflow import demo
 from dealflow.auth import services as accounts
-from dealflow.extensions import db
-from dealflow.models import Role
+from dealflow.extensions import db, file_store
+from dealflow.models import Role, utcnow
 from dealflow.reference.services import sync_reference_data
+from dealflow.startups import uploads
 
 users_cli = AppGroup("users", help="Manage accounts.")
 reference_cli = AppGroup("reference", help="Reference data: regions, sectors, stages.")
+files_cli = AppGroup("files", help="Uploaded logos and pitch decks.")
+
+
+@files_cli.command("prune")
+@click.option("--hours", default=24, show_default=True, help="Keep uploads younger than this.")
+def prune_files_command(hours: int) -> None:
+    """Delete uploads left behind by abandoned forms (meant for a daily cron)."""
+    files = uploads.unattached_files(utcnow() - timedelta(hours=hours))
+    keys = uploads.forget_files(files)
+    db.session.commit()
+    for key in keys:
+        file_store.delete(key)
+    click.echo(f"Deleted {len(keys)} unattached uploads.")
 
 
 @click.command("seed-demo")
@@ -60,3 +76,4 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(seed_demo_command)
     app.cli.add_command(users_cli)
     app.cli.add_command(reference_cli)
+    app.cli.add_command(files_cli)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask_babel import LazyString
 from flask_babel import lazy_gettext as _l
 
-from dealflow.models import DeckVisibility, Instrument, Role, StartupStatus
+from dealflow.models import DeckVisibility, Instrument, RevisionStatus, Role, StartupStatus
 
 LANGUAGE_NAMES = {"kk": "Қазақша", "ru": "Русский", "en": "English"}
 
@@ -23,6 +23,7 @@ STATUS_LABELS = {
     StartupStatus.REJECTED: _l("Rejected"),
     StartupStatus.CHANGES_REQUESTED: _l("Changes requested"),
     StartupStatus.ARCHIVED: _l("Archived"),
+    RevisionStatus.WITHDRAWN: _l("Withdrawn"),
 }
 
 STATUS_HELP = {
@@ -41,6 +42,7 @@ STATUS_BADGES = {
     StartupStatus.REJECTED: "text-bg-danger",
     StartupStatus.CHANGES_REQUESTED: "text-bg-warning",
     StartupStatus.ARCHIVED: "text-bg-dark",
+    RevisionStatus.WITHDRAWN: "text-bg-light border",
 }
 
 
@@ -48,16 +50,17 @@ def role_label(role: Role | str) -> LazyString:
     return ROLE_LABELS[Role(role)]
 
 
-def status_label(status: StartupStatus | str) -> LazyString:
-    return STATUS_LABELS[StartupStatus(status)]
+def status_label(status: str) -> LazyString:
+    """The label of a startup's or a revision's status (their values are shared)."""
+    return STATUS_LABELS[str(status)]  # type: ignore[index]
 
 
 def status_help(status: StartupStatus | str) -> LazyString:
     return STATUS_HELP[StartupStatus(status)]
 
 
-def status_badge(status: StartupStatus | str) -> str:
-    return STATUS_BADGES[StartupStatus(status)]
+def status_badge(status: str) -> str:
+    return STATUS_BADGES[str(status)]  # type: ignore[index]
 
 
 INSTRUMENT_LABELS = {

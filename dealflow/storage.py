@@ -35,6 +35,10 @@ class FileStore:
             raise ValueError(f"storage key outside the store: {key!r}")
         return candidate
 
+    def delete(self, key: str) -> None:
+        """Remove a file; one already gone is fine."""
+        self.path(key).unlink(missing_ok=True)
+
     def save(self, key: str, data: bytes) -> None:
         """Write atomically: readers never see half a file."""
         target = self.path(key)

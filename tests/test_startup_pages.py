@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import io
 import re
+from decimal import Decimal
 from typing import Any
 
 import pytest
 from sqlalchemy import func, select
 
 from dealflow.extensions import db
-from dealflow.models import DeckVisibility, Role, Startup, StartupStatus, StoredFile, User
+from dealflow.models import Currency, DeckVisibility, Role, Startup, StartupStatus, StoredFile, User
 from dealflow.startups import services
 from dealflow.startups.profile import Profile
 from tests.conftest import Auth
@@ -318,23 +319,108 @@ def test_founder_archives_a_listed_startup(auth: Auth, post_form: Any) -> None:
 
 def test_admin_changes_the_tenge_rate(auth: Auth, client: Any, post_form: Any) -> None:
     owner = founder()
-    kzt = startup_in(StartupStatus.APPROVED, owner)
-    services.save_profile  # noqa: B018 -- the draft path is covered elsewhere; here only the rate matters
-    db.session.execute(
-        Startup.__table__.update()
-        .where(Startup.id == kzt.id)
-        .values(currency="KZT", ask_amount=52_000_000, ask_usd=100_000)
-    )
+    kzt = startup_in(StartupStatus.APPROVED, owner, currency=Currency.KZT, ask_amount=Decimal("1000001"))
+    before = kzt.updated_at
     admin = UserFactory(role=Role.ADMIN)
     auth.login(admin.email, PASSWORD)
     assert client.get("/admin/rates").status_code == 200
     bad = post_form("/admin/rates", {"units_per_usd": "0"})
-    assert "Number must be at least 1" in bad.get_data(as_text=True) or bad.status_code == 200
-    assert post_form("/admin/rates", {"units_per_usd": "400"}).status_code == 302
+    assert bad.status_code == 200
+    assert "Number must be between 1 and 100000." in bad.get_data(as_text=True)
+    assert post_form("/admin/rates", {"units_per_usd": "523.456789"}).status_code == 302
     db.session.expire_all()
-    assert db.session.get(Startup, kzt.id).ask_usd == 130_000  # type: ignore[union-attr]
+    changed = db.session.get(Startup, kzt.id)
+    assert changed is not None
+    assert changed.ask_usd == Decimal("1910.38")  # 1,000,001 / 523.456789, rounded half up, on every database
+    assert changed.ask_usd == services.to_usd(Decimal("1000001"), Currency.KZT)
+    assert changed.updated_at == before  # a rate change is not the founder's change
 
 
 def test_only_admins_reach_the_rates_page(auth: Auth, client: Any) -> None:
     logged_in_founder(auth)
     assert client.get("/admin/rates").status_code == 403
+
+
+def test_a_forged_choice_is_refused_without_an_error_page(auth: Auth, post_form: Any) -> None:
+    logged_in_founder(auth)
+    forged = {**FORM_BASICS, "currency": "EUR", "instrument": "bogus", "deck_visibility": "public", "region_code": "XX"}
+    response = post_startup(post_form, "/founder/startups/new", forged)
+    assert response.status_code == 200
+    assert "Not a valid choice" in response.get_data(as_text=True)
+    assert count(Startup) == 0
+
+
+def test_a_logo_id_cannot_be_posted_as_the_deck(auth: Auth, post_form: Any) -> None:
+    owner = logged_in_founder(auth)
+    post_startup(post_form, "/founder/startups/new", FORM_BASICS, logo=(png_bytes(), "logo.png"))
+    logo = db.session.scalar(select(StoredFile).where(StoredFile.owner_id == owner.id))
+    assert logo is not None
+    startup = db.session.scalar(select(Startup))
+    assert startup is not None
+    data = {**FORM_BASICS, "logo_file_id": str(logo.id), "deck_file_id": str(logo.id)}
+    post_startup(post_form, f"/founder/startups/{startup.id}/edit", data)
+    db.session.refresh(startup)
+    assert startup.deck_file_id is None
+
+
+def test_a_hostile_filename_is_cleaned(auth: Auth, client: Any, post_form: Any) -> None:
+    owner = logged_in_founder(auth)
+    post_startup(post_form, "/founder/startups/new", FORM_BASICS, deck=(pdf_bytes(), "../../evil:na*me.html"))
+    deck = db.session.scalar(select(StoredFile).where(StoredFile.owner_id == owner.id))
+    assert deck is not None
+    assert deck.original_name == "evilname.pdf"
+    with client.get(f"/files/{deck.id}") as response:
+        assert response.status_code == 200
+        assert response.headers["Content-Disposition"] == "attachment; filename=evilname.pdf"
+
+
+def test_a_new_deck_in_proposed_changes_stays_hidden_until_approved(app: Any, auth: Auth, post_form: Any) -> None:
+    owner = logged_in_founder(auth)
+    startup = startup_in(StartupStatus.APPROVED, owner)
+    old_deck = startup.deck_file_id
+    data = {
+        **FORM_BASICS,
+        "region_code": "KZ-43",
+        "logo_file_id": str(startup.logo_file_id),
+        "action": "submit",
+    }
+    post_startup(post_form, f"/founder/startups/{startup.id}/edit", data, deck=(pdf_bytes("New deck"), "new.pdf"))
+    new_deck = db.session.scalar(select(StoredFile.id).where(StoredFile.original_name == "new.pdf"))
+    assert new_deck is not None
+    reader = app.test_client()
+    Auth(reader).login(investor().email, PASSWORD)
+    with reader.get(f"/files/{new_deck}") as hidden:
+        assert hidden.status_code == 404
+    with reader.get(f"/files/{old_deck}") as listed:
+        assert listed.status_code == 200
+    services.decide(startup, "approved", actor=UserFactory(role=Role.HUB_STAFF))
+    with reader.get(f"/files/{new_deck}") as now_listed:
+        assert now_listed.status_code == 200
+
+
+def test_prune_deletes_only_old_unattached_uploads(runner: Any) -> None:
+    from datetime import timedelta
+
+    from dealflow.extensions import file_store
+    from dealflow.models import utcnow
+
+    attached = startup_in(StartupStatus.DRAFT)
+    owner = attached.owner
+    post_startup_files = list(db.session.scalars(select(StoredFile).where(StoredFile.owner_id == owner.id)))
+    assert len(post_startup_files) == 2
+    from tests.startup_helpers import complete_profile
+
+    orphan_profile = complete_profile(owner)  # stores a logo and a deck that nothing points at
+    orphans = [
+        db.session.get(StoredFile, orphan_profile.logo_file_id),
+        db.session.get(StoredFile, orphan_profile.deck_file_id),
+    ]
+    for f in [*post_startup_files, *orphans]:
+        assert f is not None
+        f.created_at = utcnow() - timedelta(days=2)
+    db.session.flush()
+    paths = [file_store.path(f.storage_key) for f in orphans if f]
+    result = runner.invoke(args=["files", "prune", "--hours", "24"])
+    assert "Deleted 2 unattached uploads." in result.output
+    assert not any(p.exists() for p in paths)
+    assert db.session.scalar(select(func.count(StoredFile.id)).where(StoredFile.owner_id == owner.id)) == 2

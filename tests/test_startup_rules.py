@@ -225,3 +225,87 @@ def test_a_profile_cannot_point_at_someone_elses_file() -> None:
     thief = founder()
     with pytest.raises(services.StartupError):
         services.create_startup(thief, Profile(name="Thief", deck_file_id=their_file))
+
+
+def test_a_logo_cannot_stand_in_for_a_deck() -> None:
+    owner = founder()
+    logo_id = complete_profile(owner).logo_file_id
+    with pytest.raises(services.StartupError):
+        services.create_startup(owner, Profile(name="Sneaky", deck_file_id=logo_id))
+
+
+def test_archiving_withdraws_proposed_changes() -> None:
+    owner = founder()
+    startup = startup_in(S.APPROVED, owner)
+    services.save_profile(startup, Profile.of(startup).replace(tagline="Changed"), actor=owner)
+    services.submit_for_review(startup, actor=owner)
+    revision = services.open_revision(startup)
+    assert revision is not None
+    services.change_status(startup, S.ARCHIVED, actor=UserFactory(role=Role.HUB_STAFF))
+    assert revision.status == RevisionStatus.WITHDRAWN
+    assert services.open_revision(startup) is None
+    with pytest.raises(services.TransitionRefused):  # nothing can be approved onto an archived profile
+        services.change_revision_status(revision, RevisionStatus.APPROVED, actor=UserFactory(role=Role.HUB_STAFF))
+    assert startup.tagline == "Water sensors for irrigation canals"
+
+
+def test_discarding_answered_changes_withdraws_them_with_a_record() -> None:
+    owner = founder()
+    startup = startup_in(S.APPROVED, owner)
+    services.save_profile(startup, Profile.of(startup).replace(tagline="Changed"), actor=owner)
+    services.submit_for_review(startup, actor=owner)
+    services.decide(startup, "changes_requested", actor=UserFactory(role=Role.HUB_STAFF), comment="Say more")
+    revision = services.open_revision(startup)
+    assert revision is not None
+    services.discard_revision(startup, actor=owner)
+    assert revision.status == RevisionStatus.WITHDRAWN
+    last = db.session.scalars(select(ReviewEvent).order_by(ReviewEvent.id.desc())).first()
+    assert last is not None
+    assert (last.from_status, last.to_status, last.actor_id) == ("changes_requested", "withdrawn", owner.id)
+
+
+def test_an_unsent_draft_of_changes_is_simply_dropped() -> None:
+    owner = founder()
+    startup = startup_in(S.APPROVED, owner)
+    services.save_profile(startup, Profile.of(startup).replace(tagline="Changed"), actor=owner)
+    services.discard_revision(startup, actor=owner)
+    assert db.session.scalar(select(func.count(StartupRevision.id))) == 0
+
+
+@pytest.mark.parametrize("decision", ["archived", "submitted", "draft", "nonsense"])
+def test_decide_accepts_only_the_three_decisions(decision: str) -> None:
+    startup = startup_in(S.SUBMITTED)
+    with pytest.raises(services.TransitionRefused):
+        services.decide(startup, decision, actor=UserFactory(role=Role.HUB_STAFF), comment="x")
+    assert startup.status == S.SUBMITTED
+
+
+def test_the_database_allows_one_open_revision_per_startup() -> None:
+    from sqlalchemy.exc import IntegrityError
+
+    startup = startup_in(S.APPROVED)
+    data = Profile.of(startup).to_json()
+    db.session.add(StartupRevision(startup_id=startup.id, status=RevisionStatus.DRAFT, data=data))
+    db.session.flush()
+
+    def add_a_second_open_revision() -> None:
+        with db.session.begin_nested():
+            db.session.add(StartupRevision(startup_id=startup.id, status=RevisionStatus.SUBMITTED, data=data))
+
+    with pytest.raises(IntegrityError):
+        add_a_second_open_revision()
+
+
+def test_a_decision_on_a_stale_copy_is_refused() -> None:
+    from sqlalchemy import update
+    from sqlalchemy.orm.exc import StaleDataError
+
+    from dealflow.models import Startup
+
+    startup = startup_in(S.SUBMITTED)
+    # Another request decided meanwhile: the row's version moved on under our loaded copy.
+    db.session.execute(
+        update(Startup.__table__).where(Startup.__table__.c.id == startup.id).values(version=startup.version + 1)
+    )
+    with pytest.raises(StaleDataError):
+        services.decide(startup, "approved", actor=UserFactory(role=Role.HUB_STAFF))

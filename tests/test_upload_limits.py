@@ -66,3 +66,17 @@ def test_a_genuine_deck_keeps_its_bytes_and_page_count() -> None:
     assert file_store.path(stored.storage_key).read_bytes() == deck
     assert stored.page_count == 3
     assert stored.size_bytes == len(deck)
+
+
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [
+        ("../../a\r\nb.pdf", "ab.pdf"),
+        ("C:\\Users\\me\\Deck final.PDF", "Deck final.pdf"),
+        ("evil.html", "evil.pdf"),
+        ("", "file.pdf"),
+        ("Питч-дек Қызылорда.pdf", "Питч-дек Қызылорда.pdf"),
+    ],
+)
+def test_filenames_are_cleaned(given: str, expected: str) -> None:
+    assert uploads.clean_filename(given, "pdf") == expected

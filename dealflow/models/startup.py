@@ -7,7 +7,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import JSON, ForeignKey, Index, Integer, Numeric, String, Text
+from sqlalchemy import JSON, ForeignKey, Index, Integer, Numeric, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from dealflow.models.base import Base, UTCDateTime, string_enum, utcnow
@@ -111,6 +111,10 @@ class Startup(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Optimistic locking: an UPDATE that lost a race to another request changes no row and fails.
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+
+    __mapper_args__ = {"version_id_col": version}
 
     owner: Mapped[User] = relationship()
     region: Mapped[Region | None] = relationship()
@@ -132,6 +136,7 @@ class RevisionStatus(enum.StrEnum):
     APPROVED = "approved"
     REJECTED = "rejected"
     CHANGES_REQUESTED = "changes_requested"
+    WITHDRAWN = "withdrawn"
 
 
 OPEN_REVISION_STATUSES = (RevisionStatus.DRAFT, RevisionStatus.SUBMITTED, RevisionStatus.CHANGES_REQUESTED)
@@ -141,6 +146,16 @@ class StartupRevision(Base):
     """Proposed changes to an approved profile; investors keep seeing the approved one until it is approved."""
 
     __tablename__ = "startup_revision"
+    __table_args__ = (
+        # At most one open revision per startup, even when two saves race.
+        Index(
+            "uq_startup_revision_open",
+            "startup_id",
+            unique=True,
+            sqlite_where=text("status IN ('draft', 'submitted', 'changes_requested')"),
+            postgresql_where=text("status IN ('draft', 'submitted', 'changes_requested')"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     startup_id: Mapped[int] = mapped_column(ForeignKey("startup.id", ondelete="CASCADE"), index=True)
@@ -152,6 +167,9 @@ class StartupRevision(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+
+    __mapper_args__ = {"version_id_col": version}
 
     startup: Mapped[Startup] = relationship(back_populates="revisions")
 

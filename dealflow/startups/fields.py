@@ -34,6 +34,7 @@ REQUIRED_FOR_SUBMISSION = (
     "name",
     "tagline",
     "description",
+    "website",
     "founded_year",
     "region_code",
     "city",
@@ -48,5 +49,6 @@ REQUIRED_FOR_SUBMISSION = (
     "customers_count",
     "contact_email",
     "contact_phone",
+    "logo_file_id",
     "deck_file_id",
 )

@@ -5,8 +5,9 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from datetime import date
-from decimal import Decimal
-from typing import Any, cast
+from decimal import ROUND_HALF_UP, Decimal
+from enum import Enum
+from typing import Any, TypeVar, cast
 
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
@@ -31,7 +32,7 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Email, InputRequired, Length, NumberRange, Optional, ValidationError
 
-from dealflow.countries import country_names
+from dealflow.countries import country_names, is_country
 from dealflow.extensions import db
 from dealflow.labels import DECK_VISIBILITY_LABELS, INSTRUMENT_LABELS
 from dealflow.models import Currency, DeckVisibility, Instrument, Region, Sector, Stage
@@ -40,6 +41,7 @@ from dealflow.startups.fields import FIELD_LABELS
 from dealflow.startups.profile import Profile, TeamMember
 
 TEAM_ROWS = 3
+E = TypeVar("E", bound=Enum)
 PHONE_RE = re.compile(r"^\+?[0-9 ()\-]{7,20}$")
 
 
@@ -53,6 +55,23 @@ def _web_address(value: Any) -> Any:
     if value and not re.match(r"^[a-z][a-z0-9+.-]*://", value, re.IGNORECASE):
         return "https://" + value
     return value
+
+
+def _choice(enum_type: type[E], value: str | None) -> E | None:
+    """The enum member for a submitted value, or None for an empty or forged one."""
+    try:
+        return enum_type(value) if value else None
+    except ValueError:
+        return None
+
+
+def _cents(value: Decimal | None) -> Decimal | None:
+    return None if value is None else value.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+
+
+def not_in_the_future(_form: Form, field: IntegerField) -> None:
+    if field.data is not None and not 1990 <= field.data <= date.today().year:
+        raise ValidationError(_l("Enter a year between 1990 and this year."))
 
 
 def valid_bin(_form: Form, field: StringField) -> None:
@@ -100,9 +119,7 @@ class StartupForm(FlaskForm):
     website = URLField(
         FIELD_LABELS["website"], filters=[_web_address], validators=[Optional(), Length(max=255), http_url]
     )
-    founded_year = IntegerField(
-        FIELD_LABELS["founded_year"], validators=[Optional(), NumberRange(min=1990, max=date.today().year)]
-    )
+    founded_year = IntegerField(FIELD_LABELS["founded_year"], validators=[Optional(), not_in_the_future])
     region_code = SelectField(FIELD_LABELS["region_code"], choices=[], validators=[Optional()])
     city = StringField(FIELD_LABELS["city"], filters=[_strip], validators=[Optional(), Length(max=80)])
     sector_code = SelectField(FIELD_LABELS["sector_code"], choices=[], validators=[Optional()])
@@ -160,8 +177,16 @@ class StartupForm(FlaskForm):
     contact_phone = StringField(
         FIELD_LABELS["contact_phone"], filters=[_strip], validators=[Optional(), valid_phone, Length(max=32)]
     )
-    logo = FileField(FIELD_LABELS["logo_file_id"], description=_l("PNG, JPEG or WebP, up to 2 MB."))
-    deck = FileField(FIELD_LABELS["deck_file_id"], description=_l("PDF, up to 20 MB."))
+    logo = FileField(
+        FIELD_LABELS["logo_file_id"],
+        description=_l("PNG, JPEG or WebP, up to 2 MB."),
+        render_kw={"accept": "image/png,image/jpeg,image/webp", "data-max-bytes": 2 * 2**20},
+    )
+    deck = FileField(
+        FIELD_LABELS["deck_file_id"],
+        description=_l("PDF, up to 20 MB."),
+        render_kw={"accept": "application/pdf,.pdf", "data-max-bytes": 20 * 2**20},
+    )
     logo_file_id = HiddenField()
     deck_file_id = HiddenField()
     deck_visibility = RadioField(
@@ -200,6 +225,10 @@ class StartupForm(FlaskForm):
         for _ in range(max(TEAM_ROWS - len(profile.team), 1)):
             self.team.append_entry()
 
+    @staticmethod
+    def _codes(field: SelectField) -> set[str]:
+        return {str(choice.value) for choice in field.choices or [] if choice.value}
+
     def profile(self, *, logo_file_id: int | None, deck_file_id: int | None) -> Profile:
         """The profile the founder submitted, with the files decided by the route."""
         team = tuple(
@@ -213,24 +242,24 @@ class StartupForm(FlaskForm):
             description=(self.description.data or "").strip() or None,
             website=self.website.data or None,
             founded_year=self.founded_year.data,
-            region_code=self.region_code.data or None,
+            region_code=self.region_code.data if self.region_code.data in self._codes(self.region_code) else None,
             city=self.city.data or None,
-            sector_code=self.sector_code.data or None,
-            stage_code=self.stage_code.data or None,
+            sector_code=self.sector_code.data if self.sector_code.data in self._codes(self.sector_code) else None,
+            stage_code=self.stage_code.data if self.stage_code.data in self._codes(self.stage_code) else None,
             team_size=self.team_size.data,
             team=team,
-            currency=Currency(self.currency.data) if self.currency.data else None,
-            ask_amount=self.ask_amount.data,
-            instrument=Instrument(self.instrument.data) if self.instrument.data else None,
-            monthly_revenue=self.monthly_revenue.data,
+            currency=_choice(Currency, self.currency.data),
+            ask_amount=_cents(self.ask_amount.data),
+            instrument=_choice(Instrument, self.instrument.data),
+            monthly_revenue=_cents(self.monthly_revenue.data),
             customers_count=self.customers_count.data,
-            export_markets=tuple(self.export_markets.data or ()),
+            export_markets=tuple(c for c in self.export_markets.data or () if is_country(c)),
             bin=self.bin.data or None,
             contact_email=(self.contact_email.data or "").lower() or None,
             contact_phone=self.contact_phone.data or None,
             logo_file_id=logo_file_id,
             deck_file_id=deck_file_id,
-            deck_visibility=DeckVisibility(self.deck_visibility.data or DeckVisibility.VERIFIED_INVESTORS),
+            deck_visibility=_choice(DeckVisibility, self.deck_visibility.data) or DeckVisibility.VERIFIED_INVESTORS,
         )
 
 

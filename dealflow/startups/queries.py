@@ -12,6 +12,7 @@ from sqlalchemy.orm import selectinload
 from dealflow.extensions import db
 from dealflow.models import (
     OPEN_REVISION_STATUSES,
+    FileKind,
     Region,
     ReviewEvent,
     Sector,
@@ -106,9 +107,11 @@ def profile_view(profile: Profile) -> ProfileView:
     )
 
 
-def own_file(file_id: str | None, owner_id: int) -> StoredFile | None:
-    """A file the founder uploaded earlier (kept across a form that had to be corrected)."""
+def own_file(file_id: str | None, owner_id: int, kind: FileKind) -> StoredFile | None:
+    """A file of this kind the founder uploaded earlier (kept across a form that had to be corrected)."""
     if not file_id or not file_id.isdigit():
         return None
     stored = db.session.get(StoredFile, int(file_id))
-    return stored if stored is not None and stored.owner_id == owner_id else None
+    if stored is None or stored.owner_id != owner_id or stored.kind != kind:
+        return None
+    return stored

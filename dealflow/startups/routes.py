@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
-from flask_login import login_required
+from flask_login import current_user, login_required
+from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.datastructures import FileStorage
 from werkzeug.exceptions import NotFound
 from werkzeug.wrappers import Response
 
 from dealflow.auth.decorators import founder_required
 from dealflow.auth.sessions import signed_in_user
-from dealflow.extensions import db, file_store
+from dealflow.extensions import db, file_store, limiter
 from dealflow.models import FileKind, Startup, StartupStatus, StoredFile, User
 from dealflow.startups import access, services, uploads
 from dealflow.startups.forms import ConfirmForm, StartupForm
@@ -43,7 +44,7 @@ def _take_uploads(form: StartupForm, founder: User) -> tuple[int | None, int | N
         (form.logo, form.logo_file_id, uploads.store_logo, current_app.config["MAX_LOGO_BYTES"]),
         (form.deck, form.deck_file_id, uploads.store_deck, current_app.config["MAX_DECK_BYTES"]),
     ):
-        kept = own_file(hidden.data, founder.id)
+        kept = own_file(hidden.data, founder.id, FileKind(field.name))
         ids[field.name] = kept.id if kept else None
         upload = field.data
         if isinstance(upload, FileStorage) and upload.filename:
@@ -63,8 +64,8 @@ def _render_form(form: StartupForm, startup: Startup | None, missing: list[objec
         form=form,
         startup=startup,
         revision=services.open_revision(startup) if startup and startup.status == StartupStatus.APPROVED else None,
-        logo=own_file(form.logo_file_id.data, founder.id),
-        deck=own_file(form.deck_file_id.data, founder.id),
+        logo=own_file(form.logo_file_id.data, founder.id, FileKind.LOGO),
+        deck=own_file(form.deck_file_id.data, founder.id, FileKind.DECK),
         missing=missing
         if missing is not None
         else services.missing_for_submission(
@@ -73,6 +74,17 @@ def _render_form(form: StartupForm, startup: Startup | None, missing: list[objec
                 deck_file_id=int(form.deck_file_id.data) if form.deck_file_id.data else None,
             )
         ),
+    )
+
+
+def _changed_meanwhile(startup: Startup | None) -> Response:
+    db.session.rollback()
+    flash(
+        _("This profile was changed in another window or by a reviewer a moment ago. Here it is as it stands now."),
+        "warning",
+    )
+    return redirect(
+        url_for("startups.edit_startup", startup_id=startup.id) if startup else url_for("startups.dashboard")
     )
 
 
@@ -93,12 +105,16 @@ def _save(form: StartupForm, startup: Startup | None) -> str | Response:
         else:
             revision = services.save_profile(startup, profile, actor=founder)
     except services.StartupError as exc:
-        db.session.rollback()
+        db.session.commit()  # services refuse before changing anything; uploads that passed are kept
         flash(str(exc.message), "danger")
         return _render_form(form, startup)
+    except StaleDataError:
+        return _changed_meanwhile(startup)
     if request.form.get("action") == "submit":
         try:
             services.submit_for_review(startup, actor=founder)
+        except StaleDataError:
+            return _changed_meanwhile(startup)
         except services.IncompleteProfile as exc:
             db.session.commit()  # the draft is saved; only the submission waits
             flash(_("Your draft is saved. Complete the fields listed before submitting."), "warning")
@@ -117,8 +133,16 @@ def _save(form: StartupForm, startup: Startup | None) -> str | Response:
     return redirect(url_for("startups.edit_startup", startup_id=startup.id))
 
 
+def _per_founder() -> str:
+    return f"founder:{current_user.get_id()}"
+
+
+SAVE_LIMIT = limiter.limit(lambda: current_app.config["PROFILE_SAVE_LIMIT"], key_func=_per_founder, methods=["POST"])
+
+
 @bp.route("/founder/startups/new", methods=["GET", "POST"])
 @founder_required
+@SAVE_LIMIT
 def new_startup() -> str | Response:
     """Start a profile; a name is enough to save a draft."""
     form = StartupForm()
@@ -130,6 +154,7 @@ def new_startup() -> str | Response:
 
 @bp.route("/founder/startups/<int:startup_id>/edit", methods=["GET", "POST"])
 @founder_required
+@SAVE_LIMIT
 def edit_startup(startup_id: int) -> str | Response:
     """Edit a draft, answer a change request, or propose changes to a listed profile."""
     startup = owned_startup_or_404(startup_id, signed_in_user().id)
@@ -245,6 +270,6 @@ def download(file_id: int) -> Response:
         file_store.path(stored.storage_key),
         mimetype=stored.content_type,
         as_attachment=is_deck,
-        download_name=stored.original_name if is_deck else f"logo-{stored.id}.webp",
+        download_name=stored.original_name,
         max_age=0,
     )

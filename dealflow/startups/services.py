@@ -12,10 +12,11 @@ import secrets
 import unicodedata
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
+from typing import cast
 
 from flask_babel import LazyString
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select, update
+from sqlalchemy import Table, bindparam, select, update
 
 from dealflow.extensions import db
 from dealflow.labels import status_label
@@ -23,6 +24,7 @@ from dealflow.models import (
     OPEN_REVISION_STATUSES,
     Currency,
     ExchangeRate,
+    FileKind,
     ReviewEvent,
     RevisionStatus,
     Role,
@@ -58,6 +60,7 @@ STAFF_REVISION_MOVES: set[tuple[str, str]] = {
 }
 NEEDS_COMMENT = {"rejected", "changes_requested"}
 EDITABLE = {S.DRAFT, S.CHANGES_REQUESTED}
+DECISIONS = ("approved", "rejected", "changes_requested")
 CENT = Decimal("0.01")
 
 
@@ -155,17 +158,24 @@ def set_exchange_rate(currency: Currency, units: Decimal, *, actor: User) -> int
     rate.updated_at = utcnow()
     rate.updated_by_id = actor.id
     db.session.flush()
-    result = db.session.execute(
-        update(Startup)
-        .where(Startup.currency == currency)
-        .values(
-            ask_usd=func.round(Startup.ask_amount / units, 2),
-            monthly_revenue_usd=func.round(Startup.monthly_revenue / units, 2),
+    table = cast(Table, Startup.__table__)
+    rows = db.session.execute(
+        select(table.c.id, table.c.ask_amount, table.c.monthly_revenue).where(table.c.currency == currency)
+    ).all()
+    if rows:
+        # Computed here with Decimal, as to_usd() does, so every database rounds the same way;
+        # updated_at is kept: a new rate is not the founder's edit.
+        db.session.execute(
+            update(table)
+            .where(table.c.id == bindparam("row_id"))
+            .values(ask_usd=bindparam("ask"), monthly_revenue_usd=bindparam("revenue"), updated_at=table.c.updated_at),
+            [
+                {"row_id": r.id, "ask": to_usd(r.ask_amount, currency), "revenue": to_usd(r.monthly_revenue, currency)}
+                for r in rows
+            ],
         )
-        .execution_options(synchronize_session=False)
-    )
     db.session.expire_all()
-    return int(getattr(result, "rowcount", 0) or 0)
+    return len(rows)
 
 
 # -- creating and editing ----------------------------------------------------------------
@@ -195,13 +205,13 @@ def _unique_slug(name: str) -> str:
 
 
 def _check_files(profile: Profile, owner: User) -> None:
-    """A profile may point only at files its owner uploaded."""
-    for file_id in (profile.logo_file_id, profile.deck_file_id):
+    """A profile may point only at its owner's files, a logo as the logo and a deck as the deck."""
+    for file_id, kind in ((profile.logo_file_id, FileKind.LOGO), (profile.deck_file_id, FileKind.DECK)):
         if file_id is None:
             continue
         stored = db.session.get(StoredFile, file_id)
-        if stored is None or stored.owner_id != owner.id:
-            raise StartupError(_l("That file does not belong to you."))
+        if stored is None or stored.owner_id != owner.id or stored.kind != kind:
+            raise StartupError(_l("That file cannot be used here. Upload it again."))
 
 
 def _write(startup: Startup, profile: Profile) -> None:
@@ -253,11 +263,21 @@ def save_profile(startup: Startup, profile: Profile, *, actor: User) -> StartupR
 
 
 def discard_revision(startup: Startup, *, actor: User) -> None:
-    """Throw away changes to an approved profile that were never submitted."""
+    """Drop proposed changes that are not under review: unsent drafts vanish, answered ones are withdrawn."""
     revision = open_revision(startup)
-    if actor.id != startup.owner_id or revision is None or revision.status != R.DRAFT:
-        raise StartupError(_l("There are no unsent changes to discard."))
-    db.session.delete(revision)
+    if actor.id != startup.owner_id or revision is None or revision.status == R.SUBMITTED:
+        raise StartupError(_l("There are no changes you can discard."))
+    _close_revision(revision, actor)
+
+
+def _close_revision(revision: StartupRevision, actor: User, at: datetime | None = None) -> None:
+    if revision.status == R.DRAFT and revision.submitted_at is None:
+        db.session.delete(revision)  # never seen by anyone: nothing to keep
+    else:
+        now = at or utcnow()
+        _record(revision.startup, actor, revision.status.value, R.WITHDRAWN.value, None, now, revision)
+        revision.status = R.WITHDRAWN
+        revision.decided_at = now
     db.session.flush()
 
 
@@ -321,6 +341,10 @@ def change_status(
         if missing:
             raise IncompleteProfile(missing)
     now = at or utcnow()
+    if to == S.ARCHIVED:
+        revision = open_revision(startup)
+        if revision is not None:  # proposed changes to a profile that leaves the platform
+            _close_revision(revision, actor, now)
     from_status = startup.status
     startup.status = to
     if to == S.SUBMITTED:
@@ -341,7 +365,7 @@ def change_revision_status(
     """Move a revision along; approving it replaces the listed profile with the revised one."""
     startup = revision.startup
     move = (revision.status, to)
-    if not _may(actor, startup, move, FOUNDER_REVISION_MOVES, STAFF_REVISION_MOVES):
+    if startup.status != S.APPROVED or not _may(actor, startup, move, FOUNDER_REVISION_MOVES, STAFF_REVISION_MOVES):
         raise TransitionRefused(
             _l(
                 "Changes that are %(from)s cannot become %(to)s.",
@@ -381,6 +405,8 @@ def decide(
     startup: Startup, decision: str, *, actor: User, comment: str | None = None, at: datetime | None = None
 ) -> ReviewEvent:
     """Hub staff's decision on what waits: a new submission, or changes to a listed profile."""
+    if decision not in DECISIONS:
+        raise TransitionRefused(_l("Choose approve, request changes or reject."))
     revision = open_revision(startup) if startup.status == S.APPROVED else None
     if revision is not None and revision.status == R.SUBMITTED:
         return change_revision_status(revision, RevisionStatus(decision), actor=actor, comment=comment, at=at)

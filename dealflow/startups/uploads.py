@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import io
 import warnings
+from datetime import datetime
 from typing import IO
 
 from flask_babel import LazyString
@@ -12,13 +13,14 @@ from flask_babel import lazy_gettext as _l
 from PIL import Image, ImageOps, UnidentifiedImageError
 from pypdf import PdfReader
 from pypdf.errors import PyPdfError
+from sqlalchemy import select
 
 from dealflow.extensions import db, file_store
-from dealflow.models import FileKind, StoredFile, User
+from dealflow.models import FileKind, Startup, StartupRevision, StoredFile, User
 
 LOGO_FORMATS = {"PNG", "JPEG", "WEBP"}
 LOGO_MAX_SIDE = 512
-LOGO_MAX_PIXELS = 40_000_000  # beyond this a small file is a decompression bomb, not a logo
+LOGO_MAX_PIXELS = 16_000_000  # 4000×4000: beyond this a small file is a decompression bomb, not a logo
 DECK_MAX_PAGES = 300
 
 
@@ -46,6 +48,14 @@ def _read_limited(stream: IO[bytes], limit: int, too_large: LazyString) -> bytes
     return data
 
 
+def clean_filename(name: str, extension: str) -> str:
+    """The name to show and to download as: no folders, no control characters, the right extension."""
+    base = name.replace("\\", "/").rsplit("/", 1)[-1]
+    base = "".join(ch for ch in base if ch.isprintable() and ch not in '"<>:|?*;').strip(" .")
+    stem = base.rsplit(".", 1)[0] if "." in base else base
+    return f"{(stem or 'file')[:120]}.{extension}"
+
+
 def _store(owner: User, kind: FileKind, data: bytes, extension: str, content_type: str, name: str) -> StoredFile:
     key = file_store.new_key(extension)
     file_store.save(key, data)
@@ -56,7 +66,7 @@ def _store(owner: User, kind: FileKind, data: bytes, extension: str, content_typ
         size_bytes=len(data),
         sha256=hashlib.sha256(data).hexdigest(),
         storage_key=key,
-        original_name=(name or f"{kind.value}.{extension}")[:255],
+        original_name=clean_filename(name or kind.value, extension),
     )
     db.session.add(stored)
     db.session.flush()
@@ -76,7 +86,9 @@ def store_logo(owner: User, stream: IO[bytes], filename: str, max_bytes: int) ->
                     raise UploadRefused(_l("The logo has too many pixels. Use a smaller image."))
                 probe.verify()
             with Image.open(io.BytesIO(data)) as image:
+                image.draft("RGB", (LOGO_MAX_SIDE * 2, LOGO_MAX_SIDE * 2))  # JPEGs decode at reduced size
                 image.load()
+                image.thumbnail((LOGO_MAX_SIDE * 2, LOGO_MAX_SIDE * 2))
                 upright = ImageOps.exif_transpose(image)
                 clean = upright.convert("RGBA" if "A" in upright.getbands() or upright.mode == "P" else "RGB")
                 clean.thumbnail((LOGO_MAX_SIDE, LOGO_MAX_SIDE))
@@ -112,3 +124,23 @@ def store_deck(owner: User, stream: IO[bytes], filename: str, max_bytes: int) ->
     stored = _store(owner, FileKind.DECK, data, "pdf", "application/pdf", filename)
     stored.page_count = pages
     return stored
+
+
+def unattached_files(older_than: datetime) -> list[StoredFile]:
+    """Uploads no startup or revision points at, made before the cut-off (abandoned forms)."""
+    used: set[int] = set()
+    for logo_id, deck_id in db.session.execute(select(Startup.logo_file_id, Startup.deck_file_id)):
+        used.update(i for i in (logo_id, deck_id) if i)
+    for data in db.session.scalars(select(StartupRevision.data)):
+        used.update(i for i in (data.get("logo_file_id"), data.get("deck_file_id")) if i)
+    candidates = db.session.scalars(select(StoredFile).where(StoredFile.created_at < older_than)).all()
+    return [f for f in candidates if f.id not in used]
+
+
+def forget_files(files: list[StoredFile]) -> list[str]:
+    """Delete the rows; returns the storage keys to unlink once the caller has committed."""
+    keys = [f.storage_key for f in files]
+    for stored in files:
+        db.session.delete(stored)
+    db.session.flush()
+    return keys

@@ -91,6 +91,7 @@ def upgrade():
                 "approved",
                 "rejected",
                 "changes_requested",
+                "withdrawn",
                 name="revision_status",
                 native_enum=False,
                 create_constraint=True,
@@ -103,6 +104,7 @@ def upgrade():
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("submitted_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("decided_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("version", sa.Integer(), server_default="1", nullable=False),
         sa.ForeignKeyConstraint(
             ["startup_id"], ["startup.id"], name=op.f("fk_startup_revision_startup_id_startup"), ondelete="CASCADE"
         ),
@@ -110,6 +112,13 @@ def upgrade():
     )
     with op.batch_alter_table("startup_revision", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_startup_revision_startup_id"), ["startup_id"], unique=False)
+        batch_op.create_index(
+            "uq_startup_revision_open",
+            ["startup_id"],
+            unique=True,
+            sqlite_where=sa.text("status IN ('draft', 'submitted', 'changes_requested')"),
+            postgresql_where=sa.text("status IN ('draft', 'submitted', 'changes_requested')"),
+        )
 
     op.create_table(
         "review_event",
@@ -135,6 +144,7 @@ def upgrade():
         # The old CHECK on ask_currency has the name the new column's CHECK takes.
         batch_op.drop_constraint(op.f("ck_startup_currency"), type_="check")
         batch_op.add_column(sa.Column("team", sa.JSON(), server_default="[]", nullable=False))
+        batch_op.add_column(sa.Column("version", sa.Integer(), server_default="1", nullable=False))
         batch_op.add_column(
             sa.Column(
                 "currency",
@@ -215,12 +225,14 @@ def downgrade():
         batch_op.drop_column("monthly_revenue")
         batch_op.drop_column("currency")
         batch_op.drop_column("team")
+        batch_op.drop_column("version")
 
     with op.batch_alter_table("review_event", schema=None) as batch_op:
         batch_op.drop_index("ix_review_event_startup_id_created_at")
 
     op.drop_table("review_event")
     with op.batch_alter_table("startup_revision", schema=None) as batch_op:
+        batch_op.drop_index("uq_startup_revision_open")
         batch_op.drop_index(batch_op.f("ix_startup_revision_startup_id"))
 
     op.drop_table("startup_revision")

@@ -38,6 +38,7 @@ def test_founder_creates_a_draft_uploads_files_and_submits(page: Page, live_serv
 
     page.get_by_label("Tagline").fill("Shared freight between Aktobe and the Caspian ports")
     page.get_by_label("Description").fill("We fill **empty trucks** on the way back.")
+    page.get_by_label("Website").fill("ilek.kz")
     page.get_by_label("Year founded").fill("2024")
     page.get_by_label("Region").select_option(label="Aktobe Region")
     page.get_by_label("City or town").fill("Aktobe")
