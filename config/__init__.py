@@ -84,12 +84,33 @@ class BaseConfig:
     TRUSTED_PROXIES = 0
 
     PROFILE_SAVE_LIMIT = "120 per hour"
+    MAIL_BACKEND = "console"
+    MAIL_SERVER = "127.0.0.1"
+    MAIL_PORT = 25
+    MAIL_USE_TLS = False
+    MAIL_USE_SSL = False
+    MAIL_USERNAME: str | None = None
+    MAIL_PASSWORD: str | None = None
+    MAIL_DEFAULT_SENDER = "Dealflow <noreply@dealflow.kz>"
+    SITE_URL = "http://127.0.0.1:5000"
+    REVIEW_SLA_WORKING_DAYS = 5
     MAX_LOGO_BYTES = 2 * 1024 * 1024
     MAX_DECK_BYTES = 20 * 1024 * 1024
 
     def __init__(self, instance_path: str) -> None:
         self.INSTANCE_PATH = instance_path
         self.UPLOAD_FOLDER = os.environ.get("UPLOAD_FOLDER") or str(Path(instance_path) / "uploads")
+        self.SITE_URL = (os.environ.get("SITE_URL") or self.SITE_URL).rstrip("/")
+        self.MAIL_BACKEND = os.environ.get("MAIL_BACKEND") or (
+            "smtp" if os.environ.get("MAIL_SERVER") else self.MAIL_BACKEND
+        )
+        self.MAIL_SERVER = os.environ.get("MAIL_SERVER") or self.MAIL_SERVER
+        self.MAIL_PORT = _env_int("MAIL_PORT", self.MAIL_PORT)
+        self.MAIL_USE_TLS = _env_bool("MAIL_USE_TLS", self.MAIL_USE_TLS)
+        self.MAIL_USE_SSL = _env_bool("MAIL_USE_SSL", self.MAIL_USE_SSL)
+        self.MAIL_USERNAME = os.environ.get("MAIL_USERNAME") or None
+        self.MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD") or None
+        self.MAIL_DEFAULT_SENDER = os.environ.get("MAIL_DEFAULT_SENDER") or self.MAIL_DEFAULT_SENDER
         self.TRUSTED_PROXIES = _env_int("TRUSTED_PROXIES", self.TRUSTED_PROXIES)
         redis_url = os.environ.get("REDIS_URL")
         if redis_url:
@@ -119,6 +140,7 @@ class TestingConfig(BaseConfig):
     def __init__(self, instance_path: str) -> None:
         super().__init__(instance_path)
         self.SECRET_KEY = "testing-not-secret"  # noqa: S105 -- tests only, never a real secret
+        self.MAIL_BACKEND = "null"
         self.SQLALCHEMY_DATABASE_URI = "sqlite://"
         self.RATELIMIT_STORAGE_URI = "memory://"
 

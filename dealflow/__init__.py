@@ -41,9 +41,11 @@ def register_extensions(app: Flask) -> None:
     """Bind the unbound extensions of dealflow.extensions to this app."""
     from dealflow import database, i18n
     from dealflow.extensions import babel, csrf, db, file_store, limiter, login_manager, migrate
+    from dealflow.notifications import mail
 
     db.init_app(app)
     database.register_engine_events()
+    mail.register_session_events()
     migrate.init_app(
         app,
         db,
@@ -67,12 +69,14 @@ def register_blueprints(app: Flask) -> None:
     from dealflow.admin.routes import bp as admin_bp
     from dealflow.auth.routes import bp as auth_bp
     from dealflow.investors.routes import bp as investors_bp
+    from dealflow.main.notifications import bp as notifications_bp
     from dealflow.main.routes import bp as main_bp
     from dealflow.review.routes import bp as review_bp
     from dealflow.startups.routes import bp as startups_bp
 
     app.register_blueprint(main_bp)
     app.register_blueprint(auth_bp)
+    app.register_blueprint(notifications_bp)
     app.register_blueprint(startups_bp)
     app.register_blueprint(investors_bp, url_prefix="/startups")
     app.register_blueprint(review_bp, url_prefix="/review")

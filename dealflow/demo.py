@@ -29,6 +29,7 @@ from dealflow.models import (
     User,
     utcnow,
 )
+from dealflow.notifications import mail
 from dealflow.reference.data import REGIONS, RegionRow
 from dealflow.startups import services, uploads
 from dealflow.startups.profile import Profile, TeamMember
@@ -258,6 +259,8 @@ def _seed_startups(report: SeedReport, users: dict[str, User], hubs: dict[str, H
             startup.created_at = startup.updated_at = created
             reviewer = _reviewer_for(region.code, hubs, users)
             submitted = created + timedelta(days=2 + index % 5)
+            if status == StartupStatus.SUBMITTED:  # the queue holds recent work, some of it overdue
+                submitted = now - timedelta(days=1 + index % 11)
             decided = submitted + timedelta(days=1 + index % 9)
             if status != StartupStatus.DRAFT:
                 services.submit_for_review(startup, actor=owner, at=submitted)
@@ -294,6 +297,7 @@ def seed_demo() -> SeedReport:
     users = _seed_users(report, hubs)
     _verify_demo_investors(users)
     _seed_startups(report, users, hubs)
+    mail.discard(db.session())  # the demo's submissions notify staff in the app, not by email
     return report
 
 

@@ -6,11 +6,14 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import flask_babel
-from flask import Flask, Response, current_app, request
+from flask import Flask, Response, current_app, has_request_context, request
 from flask_babel import get_locale
+from flask_login import current_user
 
 from dealflow import labels
 from dealflow.countries import country_name
+from dealflow.notifications import services as notification_services
+from dealflow.startups.fields import FIELD_LABELS
 from dealflow.startups.markdown import render_markdown
 
 CONTENT_SECURITY_POLICY = (
@@ -52,7 +55,10 @@ def register_request_hooks(app: Flask) -> None:
 
 def _template_globals() -> dict[str, Any]:
     locale = str(get_locale() or current_app.config["BABEL_DEFAULT_LOCALE"])
+    signed_in = has_request_context() and current_user.is_authenticated
+    unread = notification_services.unread_count(int(current_user.id)) if signed_in else 0
     return {
+        "unread_notifications": unread,
         "current_locale": locale,
         "languages": labels.LANGUAGE_NAMES,
         "role_label": labels.role_label,
@@ -60,6 +66,7 @@ def _template_globals() -> dict[str, Any]:
         "status_help": labels.status_help,
         "status_badge": labels.status_badge,
         "instrument_label": labels.instrument_label,
+        "field_label": lambda name: FIELD_LABELS.get(name, name),
     }
 
 
@@ -82,6 +89,7 @@ def register_template_helpers(app: Flask) -> None:
     app.add_template_filter(flask_babel.format_number, "format_number")
     app.add_template_filter(format_usd, "usd")
     app.add_template_filter(format_money, "money")
+    app.add_template_filter(flask_babel.format_decimal, "format_decimal")
     app.add_template_filter(render_markdown, "markdown")
 
     @app.template_filter("country")

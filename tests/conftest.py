@@ -108,7 +108,7 @@ def app(test_databases: TestDatabase, tmp_path_factory: pytest.TempPathFactory) 
 @pytest.fixture(autouse=True)
 def _isolated(request: pytest.FixtureRequest) -> Iterator[None]:
     """Run each test inside one outer transaction that is rolled back at its end."""
-    if "live_server" in request.fixturenames:
+    if "live_server" in request.fixturenames or request.node.get_closest_marker("own_database"):
         yield
         return
     app: Flask = request.getfixturevalue("app")

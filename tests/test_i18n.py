@@ -75,7 +75,7 @@ def test_switching_language_when_logged_in_saves_it_to_the_account(auth: Auth, c
 
 def _source_messages() -> set[str]:
     found: set[str] = set()
-    method_map = [("dealflow/**.py", "python"), ("templates/**.html", "jinja2")]
+    method_map = [("dealflow/**.py", "python"), ("templates/**.html", "jinja2"), ("templates/**.txt", "jinja2")]
     for _, _, message, _, _ in extract_from_dir(str(ROOT), method_map=method_map, keywords=KEYWORDS):
         found.add(message[0] if isinstance(message, tuple) else message)
     return found

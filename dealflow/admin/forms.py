@@ -6,9 +6,10 @@ from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, DecimalField, EmailField, PasswordField, SelectField, StringField
+from wtforms import BooleanField, DecimalField, EmailField, PasswordField, SelectField, SelectMultipleField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
+from wtforms.widgets import CheckboxInput, ListWidget
 
 from dealflow.labels import ROLE_LABELS
 
@@ -57,3 +58,27 @@ class ExchangeRateForm(FlaskForm):
         validators=[InputRequired(), NumberRange(min=Decimal("1"), max=Decimal("100000"))],
         description=_l("Amounts entered in tenge are converted with this rate for filtering and totals."),
     )
+
+
+class HubForm(FlaskForm):
+    name = StringField(_l("Hub name"), validators=[DataRequired(), Length(max=120)])
+    home_region = SelectField(_l("Home region"), choices=[])
+    regions = SelectMultipleField(
+        _l("Regions it reviews"),
+        choices=[],
+        option_widget=CheckboxInput(),
+        widget=ListWidget(prefix_label=False),
+        description=_l("Submissions from these regions go to this hub's queue."),
+    )
+
+    def set_region_choices(self, regions: list[tuple[str, str]]) -> None:
+        self.home_region.choices = [SelectChoice(code, name) for code, name in regions]
+        self.regions.choices = [SelectChoice(code, name) for code, name in regions]
+
+
+class AuditFilterForm(FlaskForm):
+    class Meta:
+        csrf = False  # a GET search form changes nothing
+
+    action = SelectField(_l("Action"), choices=[], validate_choice=False)
+    actor = StringField(_l("Who (email contains)"), validators=[Length(max=254)])

@@ -5,17 +5,23 @@ from __future__ import annotations
 from decimal import Decimal
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 from werkzeug.wrappers import Response
+from wtforms.fields.choices import SelectChoice
 
-from dealflow.admin.forms import CreateUserForm, EditUserForm, ExchangeRateForm
+from dealflow import audit
+from dealflow.admin import services as admin_services
+from dealflow.admin.forms import AuditFilterForm, CreateUserForm, EditUserForm, ExchangeRateForm, HubForm
 from dealflow.admin.queries import hub_choices, users_page
 from dealflow.auth import services
 from dealflow.auth.decorators import admin_required
 from dealflow.auth.forms import show_account_error
 from dealflow.auth.sessions import signed_in_user
 from dealflow.extensions import db
-from dealflow.models import Currency, ExchangeRate, Hub, Role, User
+from dealflow.models import AuditLog, Currency, ExchangeRate, Hub, Region, Role, User
 from dealflow.startups import services as startup_services
 
 bp = Blueprint("admin", __name__)
@@ -54,6 +60,13 @@ def create_user() -> str | Response:
         except services.AccountError as exc:
             show_account_error(form, exc, fallback="email")
         else:
+            audit.record(
+                "user.created",
+                actor=signed_in_user(),
+                target=user,
+                details={"role": user.role.value},
+                ip=request.remote_addr,
+            )
             db.session.commit()
             flash(_("The account of %(email)s is created.", email=user.email), "success")
             return redirect(url_for("admin.users"))
@@ -72,6 +85,7 @@ def edit_user(user_id: int) -> str | Response:
     )
     form.set_hub_choices(hub_choices())
     if form.validate_on_submit():
+        before = {"role": user.role.value, "hub_id": user.hub_id, "active": user.active}
         try:
             services.update_user_by_admin(
                 user,
@@ -83,6 +97,15 @@ def edit_user(user_id: int) -> str | Response:
         except services.AccountError as exc:
             show_account_error(form, exc, fallback="role")
         else:
+            after = {"role": user.role.value, "hub_id": user.hub_id, "active": user.active}
+            if after != before:
+                audit.record(
+                    "user.updated",
+                    actor=signed_in_user(),
+                    target=user,
+                    details={"before": before, "after": after},
+                    ip=request.remote_addr,
+                )
             db.session.commit()
             flash(_("The account of %(email)s is updated.", email=user.email), "success")
             return redirect(url_for("admin.users"))
@@ -105,9 +128,80 @@ def exchange_rates() -> str | Response:
         except startup_services.StartupError as exc:
             form.units_per_usd.errors = [str(exc.message)]
         else:
+            audit.record(
+                "rate.changed",
+                actor=signed_in_user(),
+                details={"KZT": str(form.units_per_usd.data)},
+                ip=request.remote_addr,
+            )
             db.session.commit()
             flash(
                 _("The rate is saved; %(count)d startups asking in tenge were recalculated.", count=updated), "success"
             )
             return redirect(url_for("admin.exchange_rates"))
     return render_template("admin/rates.html", form=form, current=current)
+
+
+def _region_choices() -> list[tuple[str, str]]:
+    locale = str(get_locale())
+    return [(r.code, r.name(locale)) for r in db.session.scalars(select(Region).order_by(Region.position))]
+
+
+@bp.route("/hubs")
+@admin_required
+def hubs() -> str:
+    """Every hub with the regions it reviews and its staff."""
+    rows = db.session.scalars(
+        select(Hub).options(selectinload(Hub.regions), selectinload(Hub.staff)).order_by(Hub.name)
+    ).all()
+    return render_template("admin/hubs.html", hubs=rows)
+
+
+@bp.route("/hubs/new", methods=["GET", "POST"])
+@bp.route("/hubs/<int:hub_id>", methods=["GET", "POST"])
+@admin_required
+def edit_hub(hub_id: int | None = None) -> str | Response:
+    """Create a hub or change the regions it reviews; staff are assigned on their account page."""
+    hub = db.get_or_404(Hub, hub_id) if hub_id is not None else None
+    form = HubForm()
+    form.set_region_choices(_region_choices())
+    if request.method == "GET" and hub is not None:
+        form.name.data = hub.name
+        form.home_region.data = hub.home_region_code
+        form.regions.data = [r.code for r in hub.regions]
+    if form.validate_on_submit():
+        try:
+            saved = admin_services.save_hub(
+                hub,
+                name=form.name.data or "",
+                home_region=form.home_region.data or "",
+                regions=form.regions.data or [],
+                actor=signed_in_user(),
+                ip=request.remote_addr,
+            )
+        except startup_services.StartupError as exc:
+            getattr(form, exc.field or "name").errors = [str(exc.message)]
+        else:
+            db.session.commit()
+            flash(_("%(name)s is saved.", name=saved.name), "success")
+            return redirect(url_for("admin.hubs"))
+    return render_template("admin/hub_form.html", form=form, hub=hub)
+
+
+AUDIT_PER_PAGE = 50
+
+
+@bp.route("/audit")
+@admin_required
+def audit_log() -> str:
+    """Every recorded action, newest first, filterable by action and by who did it."""
+    form = AuditFilterForm(request.args)
+    actions = db.session.scalars(select(AuditLog.action).distinct().order_by(AuditLog.action)).all()
+    form.action.choices = [SelectChoice("", _("All actions"))] + [SelectChoice(a, a) for a in actions]
+    query = select(AuditLog).order_by(AuditLog.created_at.desc(), AuditLog.id.desc())
+    if form.action.data:
+        query = query.where(AuditLog.action == form.action.data)
+    if form.actor.data:
+        query = query.where(AuditLog.actor_email.contains(form.actor.data.strip().lower(), autoescape=True))
+    page = db.paginate(query, page=request.args.get("page", 1, type=int), per_page=AUDIT_PER_PAGE, error_out=False)
+    return render_template("admin/audit.html", form=form, pagination=page)

@@ -9,6 +9,7 @@ from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import TooManyRequests
 from werkzeug.wrappers import Response
 
+from dealflow import audit
 from dealflow.auth import services, throttle
 from dealflow.auth.forms import LoginForm, PasswordChangeForm, RegisterForm, SettingsForm, show_account_error
 from dealflow.auth.sessions import signed_in_user
@@ -76,9 +77,12 @@ def login() -> str | Response:
         user = services.authenticate(form.email.data or "", form.password.data or "")
         if user is not None:
             throttle.forget_login_attempts(account, limit)
+            audit.record("auth.login", actor=user, ip=request.remote_addr)
             db.session.commit()
             login_user(user, remember=bool(form.remember.data))
             return redirect(safe_next_url(request.args.get("next")) or home_for(user))
+        audit.record("auth.login_failed", actor=None, actor_email=account, ip=request.remote_addr)
+        db.session.commit()
         form.password.errors = [_("The email or password is not correct.")]
     return render_template("auth/login.html", form=form)
 
@@ -86,6 +90,9 @@ def login() -> str | Response:
 @bp.route("/logout", methods=["POST"])
 def logout() -> Response:
     """End the session; a POST so that no other site can log a user out."""
+    if current_user.is_authenticated:
+        audit.record("auth.logout", actor=signed_in_user(), ip=request.remote_addr)
+        db.session.commit()
     logout_user()
     flash(_("You have logged out."), "info")
     return redirect(url_for("main.index"))
@@ -122,6 +129,7 @@ def change_password() -> str | Response:
         except services.AccountError as exc:
             show_account_error(password_form, exc, fallback="current_password")
         else:
+            audit.record("auth.password_changed", actor=user, ip=request.remote_addr)
             db.session.commit()
             remembered = current_app.config["REMEMBER_COOKIE_NAME"] in request.cookies
             login_user(user, remember=remembered)  # this session continues under the new version

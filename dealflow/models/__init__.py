@@ -1,9 +1,11 @@
 """Every model, imported here so that metadata and Alembic see them all."""
 
+from dealflow.models.activity import AuditLog, Notification
 from dealflow.models.base import Base, UTCDateTime, utcnow
 from dealflow.models.hub import Hub, hub_region
 from dealflow.models.investor import InvestorProfile
 from dealflow.models.reference import Region, Sector, Stage
+from dealflow.models.review import ReviewClaim, RubricScore
 from dealflow.models.startup import (
     OPEN_REVISION_STATUSES,
     Currency,
@@ -22,6 +24,10 @@ from dealflow.models.user import Role, User
 
 __all__ = [
     "OPEN_REVISION_STATUSES",
+    "AuditLog",
+    "Notification",
+    "ReviewClaim",
+    "RubricScore",
     "Base",
     "Currency",
     "DeckVisibility",

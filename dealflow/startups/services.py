@@ -35,6 +35,7 @@ from dealflow.models import (
     User,
     utcnow,
 )
+from dealflow.notifications import services as notifications
 from dealflow.startups.fields import FIELD_LABELS, REQUIRED_FOR_SUBMISSION
 from dealflow.startups.profile import Profile
 
@@ -397,8 +398,11 @@ def submit_for_review(startup: Startup, *, actor: User, at: datetime | None = No
         revision = open_revision(startup)
         if revision is None:
             raise StartupError(_l("There are no changes to send. Edit the profile first."))
-        return change_revision_status(revision, R.SUBMITTED, actor=actor, at=at)
-    return change_status(startup, S.SUBMITTED, actor=actor, at=at)
+        event = change_revision_status(revision, R.SUBMITTED, actor=actor, at=at)
+    else:
+        event = change_status(startup, S.SUBMITTED, actor=actor, at=at)
+    notifications.tell_staff_of_submission(startup, changes=event.revision_id is not None)
+    return event
 
 
 def decide(

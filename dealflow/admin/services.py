@@ -1,0 +1,37 @@
+"""Administrators' rules for hubs."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+
+from dealflow import audit
+from dealflow.extensions import db
+from dealflow.models import Hub, Region, User
+from dealflow.startups.services import StartupError, slugify
+
+
+def save_hub(
+    hub: Hub | None, *, name: str, home_region: str, regions: Sequence[str], actor: User, ip: str | None
+) -> Hub:
+    """Create or change a hub: its name, home region and the regions whose submissions it reviews."""
+    clash = db.session.scalar(select(Hub.id).where(Hub.name == name.strip()))
+    if clash is not None and (hub is None or clash != hub.id):
+        raise StartupError(_l("A hub with this name already exists."), field="name")
+    served = db.session.scalars(select(Region).where(Region.code.in_(set(regions) | {home_region}))).all()
+    if not any(r.code == home_region for r in served):
+        raise StartupError(_l("Choose the hub's home region."), field="home_region")
+    if hub is None:
+        hub = Hub(slug=slugify(name))
+        db.session.add(hub)
+        action = "hub.created"
+    else:
+        action = "hub.updated"
+    hub.name = name.strip()
+    hub.home_region_code = home_region
+    hub.regions = sorted(served, key=lambda r: r.position)
+    db.session.flush()
+    audit.record(action, actor=actor, target=hub, details={"regions": [r.code for r in hub.regions]}, ip=ip)
+    return hub

@@ -1,0 +1,122 @@
+"""Telling people what happened: a notification in the app and an email, in each reader's language."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from flask import current_app, render_template
+from flask_babel import LazyString, force_locale
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select, update
+
+from dealflow.extensions import db
+from dealflow.labels import status_label
+from dealflow.models import Hub, Notification, Role, Startup, User, hub_region, utcnow
+from dealflow.notifications import mail
+
+SUBJECTS: dict[str, LazyString] = {
+    "submission": _l("New submission to review: %(startup)s"),
+    "changes_submitted": _l("Changes to review: %(startup)s"),
+    "decision": _l("Decision on %(startup)s: %(decision)s"),
+}
+TEXTS: dict[str, LazyString] = {
+    "submission": _l("%(startup)s (%(region)s) was submitted for review."),
+    "changes_submitted": _l("%(startup)s (%(region)s) submitted changes to its listed profile."),
+    "decision": _l("Hub staff decided on %(startup)s: %(decision)s."),
+}
+
+
+def _shown(params: dict[str, Any]) -> dict[str, Any]:
+    """Parameters as the reader sees them: a decision becomes its label in the current language."""
+    shown = dict(params)
+    if "decision" in shown:
+        shown["decision"] = str(status_label(shown["decision"])).lower()
+    return shown
+
+
+def text_of(notification: Notification) -> str:
+    """The notification in the language of the page showing it."""
+    return str(TEXTS[notification.kind]) % _shown(notification.params)
+
+
+def notify(
+    user: User, kind: str, params: dict[str, Any], link: str, *, email_extra: dict[str, Any] | None = None
+) -> None:
+    """One notification row now and one email after commit, written in the recipient's language."""
+    db.session.add(Notification(user_id=user.id, kind=kind, params=params, link=link))
+    locale = user.locale or current_app.config["BABEL_DEFAULT_LOCALE"]
+    with force_locale(locale):
+        shown = _shown(params)
+        subject = str(SUBJECTS[kind]) % shown
+        body = render_template(
+            f"emails/{kind}.txt",
+            user=user,
+            params=shown,
+            extra=email_extra or {},
+            url=current_app.config["SITE_URL"] + link,
+        )
+    mail.queue(db.session(), mail.build(user.email, subject, body))
+    db.session.flush()
+
+
+def staff_serving(region_code: str | None) -> Sequence[User]:
+    """Active hub staff of every hub that serves the region."""
+    if region_code is None:
+        return []
+    return db.session.scalars(
+        select(User)
+        .join(Hub, User.hub_id == Hub.id)
+        .join(hub_region, hub_region.c.hub_id == Hub.id)
+        .where(hub_region.c.region_code == region_code, User.role == Role.HUB_STAFF, User.active.is_(True))
+        .order_by(User.id)
+    ).all()
+
+
+def tell_staff_of_submission(startup: Startup, *, changes: bool) -> None:
+    """Each staff member of the hubs serving the startup's region hears of a new item in their queue."""
+    region = startup.region.name_en if startup.region else ""
+    for reviewer in staff_serving(startup.region_code):
+        notify(
+            reviewer,
+            "changes_submitted" if changes else "submission",
+            {"startup": startup.name, "region": region},
+            f"/review/{startup.id}",
+        )
+
+
+def tell_founder_of_decision(startup: Startup, decision: str, comment: str | None) -> None:
+    """The founder hears the decision, with the reviewer's comment in the email."""
+    notify(
+        startup.owner,
+        "decision",
+        {"startup": startup.name, "decision": decision},
+        "/founder/",
+        email_extra={"comment": comment},
+    )
+
+
+def unread_count(user_id: int) -> int:
+    """For the bell in the navigation bar: one small indexed count."""
+    return (
+        db.session.scalar(
+            select(func.count(Notification.id)).where(Notification.user_id == user_id, Notification.read_at.is_(None))
+        )
+        or 0
+    )
+
+
+def recent(user_id: int, limit: int = 50) -> Sequence[Notification]:
+    """The newest notifications of a user."""
+    return db.session.scalars(
+        select(Notification)
+        .where(Notification.user_id == user_id)
+        .order_by(Notification.created_at.desc(), Notification.id.desc())
+        .limit(limit)
+    ).all()
+
+
+def mark_all_read(user_id: int) -> None:
+    """Mark the user's notifications as read."""
+    query = update(Notification).where(Notification.user_id == user_id, Notification.read_at.is_(None))
+    db.session.execute(query.values(read_at=utcnow()))

@@ -1,0 +1,110 @@
+"""Hub staff's work: claiming what waits, scoring it privately and deciding it, exactly once."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy.exc import IntegrityError
+
+from dealflow import audit
+from dealflow.extensions import db
+from dealflow.models import InvestorProfile, ReviewClaim, ReviewEvent, Role, RubricScore, Startup, User, utcnow
+from dealflow.notifications import services as notifications
+from dealflow.startups import services as startups
+from dealflow.startups.services import StartupError
+
+
+class DecidedMeanwhile(StartupError):
+    """Another reviewer decided (or the founder changed) the item since this reviewer loaded it."""
+
+    def __init__(self) -> None:
+        super().__init__(_l("Someone else acted on this item a moment ago. Here is how it stands now."))
+
+
+def waiting_version(startup: Startup) -> str:
+    """A token of the item's state as the reviewer saw it: the startup's and its revision's versions."""
+    revision = startups.open_revision(startup) if startup.status == "approved" else None
+    return f"{startup.version}.{revision.version if revision else 0}"
+
+
+def claim(startup: Startup, reviewer: User) -> ReviewClaim:
+    """Take the item so that colleagues see someone is on it; taking over another's claim is allowed."""
+    existing = db.session.get(ReviewClaim, startup.id)
+    if existing is None:
+        existing = ReviewClaim(startup_id=startup.id, reviewer_id=reviewer.id, claimed_at=utcnow())
+        try:
+            with db.session.begin_nested():
+                db.session.add(existing)
+        except IntegrityError:  # a colleague claimed it in the same instant
+            raise StartupError(_l("A colleague has just claimed this item.")) from None
+    else:
+        existing.reviewer_id = reviewer.id
+        existing.claimed_at = utcnow()
+    db.session.flush()
+    return existing
+
+
+def release(startup: Startup, reviewer: User) -> None:
+    """Give the item back to the queue."""
+    existing = db.session.get(ReviewClaim, startup.id)
+    if existing is not None and existing.reviewer_id == reviewer.id:
+        db.session.delete(existing)
+        db.session.flush()
+
+
+def score(startup: Startup, reviewer: User, *, team: int, market: int, traction: int, note: str | None) -> RubricScore:
+    """Keep the reviewer's private rubric for the item under review."""
+    revision = startups.open_revision(startup) if startup.status == "approved" else None
+    rubric = RubricScore(
+        startup_id=startup.id,
+        revision_id=revision.id if revision else None,
+        reviewer_id=reviewer.id,
+        team=team,
+        market=market,
+        traction=traction,
+        note=(note or "").strip() or None,
+    )
+    db.session.add(rubric)
+    db.session.flush()
+    return rubric
+
+
+def decide(
+    startup: Startup,
+    reviewer: User,
+    *,
+    decision: str,
+    comment: str | None,
+    seen_version: str,
+    ip: str | None = None,
+) -> ReviewEvent:
+    """Record one decision; if the item moved on since the reviewer saw it, refuse and say so."""
+    if waiting_version(startup) != seen_version:
+        raise DecidedMeanwhile()
+    event = startups.decide(startup, decision, actor=reviewer, comment=comment)
+    existing = db.session.get(ReviewClaim, startup.id)
+    if existing is not None:
+        db.session.delete(existing)
+    audit.record(
+        "review.decision",
+        actor=reviewer,
+        target=startup,
+        details={"decision": decision, "revision_id": event.revision_id, "from": event.from_status},
+        ip=ip,
+    )
+    notifications.tell_founder_of_decision(startup, decision, event.comment)
+    db.session.flush()
+    return event
+
+
+def set_investor_verified(investor: User, staff: User, *, verified: bool, ip: str | None = None) -> None:
+    """Mark an investor as verified by hub staff (who, when), or take the mark back."""
+    if investor.role != Role.INVESTOR:
+        raise StartupError(_l("Only investors can be verified."))
+    profile = investor.investor_profile
+    if profile is None:
+        profile = InvestorProfile(user_id=investor.id)
+        db.session.add(profile)
+    profile.verified_at = utcnow() if verified else None
+    profile.verified_by_id = staff.id if verified else None
+    audit.record("investor.verified" if verified else "investor.unverified", actor=staff, target=investor, ip=ip)
+    db.session.flush()
