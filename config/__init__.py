@@ -156,7 +156,7 @@ class ProductionConfig(BaseConfig):
 
     def __init__(self, instance_path: str) -> None:
         super().__init__(instance_path)
-        for name in ("SECRET_KEY", "DATABASE_URL", "REDIS_URL"):
+        for name in ("SECRET_KEY", "DATABASE_URL", "REDIS_URL", "SITE_URL", "MAIL_SERVER"):
             if not os.environ.get(name):
                 raise ConfigError(f"{name} is not set: production refuses to start without it")
         secret = os.environ["SECRET_KEY"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Iterator
 from typing import Any
@@ -9,14 +10,11 @@ from typing import Any
 import pytest
 from flask import Flask
 from sqlalchemy import select
-from sqlalchemy.exc import OperationalError
-from sqlalchemy.orm.exc import StaleDataError
 
 from dealflow.extensions import db
-from dealflow.models import ReviewEvent, Role, Startup, StartupStatus, User
-from dealflow.review import services as review
-from tests.conftest import TestDatabase, make_app
-from tests.factories import UserFactory
+from dealflow.models import ReviewEvent, Role, Startup, StartupStatus
+from tests.conftest import Auth, TestDatabase, make_app
+from tests.factories import PASSWORD, UserFactory
 from tests.startup_helpers import startup_in
 
 pytestmark = pytest.mark.own_database
@@ -35,30 +33,34 @@ def test_exactly_one_of_two_simultaneous_decisions_is_recorded(race_app: Flask) 
         startup = startup_in(StartupStatus.SUBMITTED)
         first, second = UserFactory(role=Role.HUB_STAFF), UserFactory(role=Role.HUB_STAFF)
         db.session.commit()
-        startup_id, reviewer_ids = startup.id, (first.id, second.id)
+        startup_id, emails = startup.id, (first.email, second.email)
 
     both_loaded = threading.Barrier(2, timeout=30)
     outcomes: dict[str, str] = {}
 
-    def reviewer(staff_id: int, decision: str, comment: str | None) -> None:
-        with race_app.app_context():  # its own session, on its own connection
-            item = db.session.get(Startup, startup_id)
-            staff = db.session.get(User, staff_id)
-            assert item is not None
-            assert staff is not None
-            seen = review.waiting_version(item)
-            both_loaded.wait()
-            try:
-                review.decide(item, staff, decision=decision, comment=comment, seen_version=seen)
-                db.session.commit()
-                outcomes[decision] = "recorded"
-            except (StaleDataError, review.DecidedMeanwhile, OperationalError):
-                db.session.rollback()
-                outcomes[decision] = "refused"
+    def reviewer(email: str, decision: str, comment: str) -> None:
+        browser = race_app.test_client()  # each request: its own app context, session and connection
+        Auth(browser).login(email, PASSWORD)
+        page = browser.get(f"/review/{startup_id}").get_data(as_text=True)
+        token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)  # type: ignore[union-attr]
+        seen = re.search(r'name="seen_version" type="hidden" value="([^"]+)"', page).group(1)  # type: ignore[union-attr]
+        both_loaded.wait()
+        response = browser.post(
+            f"/review/{startup_id}/decide",
+            data={"csrf_token": token, "decision": decision, "comment": comment, "seen_version": seen},
+        )
+        assert response.status_code == 302
+        shown = browser.get(response.headers["Location"]).get_data(as_text=True)
+        if "is recorded and the founder is told" in shown:
+            outcomes[decision] = "recorded"
+        elif "Someone else acted on this item a moment ago" in shown:
+            outcomes[decision] = "refused"
+        else:
+            outcomes[decision] = "unexplained"
 
     threads = [
-        threading.Thread(target=reviewer, args=(reviewer_ids[0], "approved", None)),
-        threading.Thread(target=reviewer, args=(reviewer_ids[1], "rejected", "Not a fit for the programme.")),
+        threading.Thread(target=reviewer, args=(emails[0], "approved", "")),
+        threading.Thread(target=reviewer, args=(emails[1], "rejected", "Not a fit for the programme.")),
     ]
     for thread in threads:
         thread.start()

@@ -23,9 +23,11 @@ def production_env(monkeypatch: pytest.MonkeyPatch, app: Flask) -> None:
     monkeypatch.setenv("SECRET_KEY", STRONG_SECRET)
     monkeypatch.setenv("DATABASE_URL", app.config["SQLALCHEMY_DATABASE_URI"])
     monkeypatch.setenv("REDIS_URL", "memory://")
+    monkeypatch.setenv("SITE_URL", "https://dealflow.example")
+    monkeypatch.setenv("MAIL_SERVER", "127.0.0.1")
 
 
-@pytest.mark.parametrize("missing", ["SECRET_KEY", "DATABASE_URL", "REDIS_URL"])
+@pytest.mark.parametrize("missing", ["SECRET_KEY", "DATABASE_URL", "REDIS_URL", "SITE_URL", "MAIL_SERVER"])
 def test_production_refuses_to_start_without_a_secret(
     production_env: None, monkeypatch: pytest.MonkeyPatch, missing: str
 ) -> None:

@@ -119,3 +119,49 @@ def test_nothing_is_sent_when_the_action_fails(inbox: Inbox, auth: Auth) -> None
     decide_form(auth.client, startup.id, "rejected", "")  # refused: a rejection needs a comment
     time.sleep(0.3)
     assert inbox.to(owner.email) == []
+
+
+def test_queued_email_is_dropped_when_the_transaction_rolls_back(inbox: Inbox, app: Flask) -> None:
+    from dealflow.extensions import db
+    from dealflow.notifications import services as notifications
+
+    owner = UserFactory(role=Role.FOUNDER, email="rolled@back.kz")
+    notifications.notify(owner, "decision", {"startup": "Ghost", "decision": "approved"}, "/founder/")
+    db.session.rollback()
+    db.session.commit()
+    time.sleep(0.3)
+    assert inbox.to("rolled@back.kz") == []
+
+
+def test_a_decision_is_recorded_even_when_the_mail_server_is_down(
+    app: Flask, monkeypatch: pytest.MonkeyPatch, auth: Auth
+) -> None:
+    from dealflow.extensions import db
+
+    monkeypatch.setitem(app.config, "MAIL_BACKEND", "smtp")
+    monkeypatch.setitem(app.config, "MAIL_SERVER", "127.0.0.1")
+    monkeypatch.setitem(app.config, "MAIL_PORT", free_port())  # nothing listens there
+    reviewer = UserFactory(role=Role.HUB_STAFF)
+    startup = startup_in(StartupStatus.SUBMITTED)
+    auth.login(reviewer.email, PASSWORD)
+    from tests.test_review import decide_form
+
+    assert decide_form(auth.client, startup.id, "approved").status_code == 302
+    db.session.refresh(startup)
+    assert startup.status == StartupStatus.APPROVED
+
+
+def test_region_names_in_emails_are_in_the_recipients_language(inbox: Inbox, auth: Auth, post_form: Any) -> None:
+    from dealflow.extensions import db
+    from dealflow.models import Region
+
+    hub = HubFactory(home_region_code="KZ-43")
+    hub.regions = [db.session.get(Region, "KZ-43")]
+    UserFactory(role=Role.HUB_STAFF, hub=hub, locale="kk", email="kk.reviewer@hub.kz")
+    owner = founder()
+    startup = startup_in(StartupStatus.DRAFT, owner)
+    auth.login(owner.email, PASSWORD)
+    post_form(f"/founder/startups/{startup.id}/submit", {}, form_page="/founder/")
+    [message] = inbox.to("kk.reviewer@hub.kz")
+    assert "Қызылорда облысы" in body(message)
+    assert subject(message) == "Қарауға жаңа өтінім: Aral Water"

@@ -59,6 +59,31 @@ def decide_form(client: Any, startup_id: int, decision: str, comment: str = "") 
     )
 
 
+def staff_urls(app: Any) -> list[tuple[str, str]]:
+    """Every review and admin route, with 1 for each id, as (method, path)."""
+    found = []
+    for rule in app.url_map.iter_rules():
+        if rule.rule.startswith(("/review", "/admin")):
+            path = rule.rule
+            for argument in rule.arguments:
+                path = path.replace(f"<int:{argument}>", "1").replace(f"<{argument}>", "1")
+            found += [(method, path) for method in sorted(rule.methods - {"HEAD", "OPTIONS"})]
+    return found
+
+
+@pytest.mark.parametrize("role", [Role.FOUNDER, Role.INVESTOR])
+def test_every_review_and_admin_route_refuses_founders_and_investors(
+    app: Any, auth: Auth, client: Any, post_form: Any, role: Role
+) -> None:
+    user = UserFactory(role=role)
+    auth.login(user.email, PASSWORD)
+    urls = staff_urls(app)
+    assert len(urls) >= 20
+    for method, path in urls:
+        response = client.get(path) if method == "GET" else post_form(path, {}, form_page="/")
+        assert response.status_code == 403, (method, path)
+
+
 @pytest.mark.parametrize("role", [Role.FOUNDER, Role.INVESTOR])
 def test_founders_and_investors_get_403_on_every_staff_page(
     auth: Auth, client: Any, post_form: Any, role: Role
@@ -318,6 +343,9 @@ def test_the_overview_gives_queue_size_and_median_days(auth: Auth, client: Any) 
         startup = startup_in(StartupStatus.DRAFT)
         startups.submit_for_review(startup, actor=startup.owner, at=now - timedelta(days=days + 1))
         startups.decide(startup, "approved", actor=reviewer, at=now - timedelta(days=1))
+    too_old = startup_in(StartupStatus.DRAFT)  # decided 100 days ago: outside the 90-day window
+    startups.submit_for_review(too_old, actor=too_old.owner, at=now - timedelta(days=140))
+    startups.decide(too_old, "approved", actor=reviewer, at=now - timedelta(days=100))
     startup_in(StartupStatus.SUBMITTED)
     auth.login(reviewer.email, PASSWORD)
     page = client.get("/review/overview").get_data(as_text=True)
@@ -342,3 +370,32 @@ def test_admins_create_and_edit_hubs(auth: Auth, client: Any, post_form: Any) ->
     db.session.refresh(hub)
     assert [r.code for r in hub.regions] == ["KZ-43"]
     assert "hub.created" in db.session.scalars(select(AuditLog.action)).all()
+
+
+def test_a_claimed_item_is_decided_by_its_reviewer_or_after_a_take_over(app: Any, auth: Auth, post_form: Any) -> None:
+    holder = staff_of()
+    startup = startup_in(StartupStatus.SUBMITTED)
+    review.claim(startup, holder)
+    colleague = UserFactory(role=Role.HUB_STAFF, hub_id=holder.hub_id)
+    auth.login(colleague.email, PASSWORD)
+    refused = decide_form(auth.client, startup.id, "approved")
+    assert "Take over the review before deciding." in refused.get_data(as_text=True)
+    db.session.refresh(startup)
+    assert startup.status == StartupStatus.SUBMITTED
+    post_form(f"/review/{startup.id}/claim", {}, form_page=f"/review/{startup.id}")
+    assert decide_form(auth.client, startup.id, "approved").status_code == 302
+    db.session.refresh(startup)
+    assert startup.status == StartupStatus.APPROVED
+    assert "review.taken_over" in db.session.scalars(select(AuditLog.action)).all()
+
+
+def test_items_that_wait_for_nothing_cannot_be_claimed_or_scored(auth: Auth, post_form: Any) -> None:
+    reviewer = staff_of()
+    draft = startup_in(StartupStatus.DRAFT)
+    auth.login(reviewer.email, PASSWORD)
+    post_form(f"/review/{draft.id}/claim", {}, form_page="/review/")
+    assert db.session.get(review.ReviewClaim, draft.id) is None
+    scored = post_form(
+        f"/review/{draft.id}/rubric", {"team": "3", "market": "3", "traction": "3"}, form_page="/review/"
+    )
+    assert scored.status_code == 404

@@ -85,7 +85,6 @@ def edit_user(user_id: int) -> str | Response:
     )
     form.set_hub_choices(hub_choices())
     if form.validate_on_submit():
-        before = {"role": user.role.value, "hub_id": user.hub_id, "active": user.active}
         try:
             services.update_user_by_admin(
                 user,
@@ -93,19 +92,11 @@ def edit_user(user_id: int) -> str | Response:
                 role=Role(form.role.data),
                 hub=_hub(form.hub_id.data),
                 active=bool(form.active.data),
+                ip=request.remote_addr,
             )
         except services.AccountError as exc:
             show_account_error(form, exc, fallback="role")
         else:
-            after = {"role": user.role.value, "hub_id": user.hub_id, "active": user.active}
-            if after != before:
-                audit.record(
-                    "user.updated",
-                    actor=signed_in_user(),
-                    target=user,
-                    details={"before": before, "after": after},
-                    ip=request.remote_addr,
-                )
             db.session.commit()
             flash(_("The account of %(email)s is updated.", email=user.email), "success")
             return redirect(url_for("admin.users"))
@@ -152,7 +143,9 @@ def _region_choices() -> list[tuple[str, str]]:
 def hubs() -> str:
     """Every hub with the regions it reviews and its staff."""
     rows = db.session.scalars(
-        select(Hub).options(selectinload(Hub.regions), selectinload(Hub.staff)).order_by(Hub.name)
+        select(Hub)
+        .options(selectinload(Hub.regions), selectinload(Hub.staff), selectinload(Hub.home_region))
+        .order_by(Hub.name)
     ).all()
     return render_template("admin/hubs.html", hubs=rows)
 

@@ -56,6 +56,8 @@ def register() -> str | Response:
             db.session.rollback()
             show_account_error(form, services.EmailTaken(), fallback="email")
         else:
+            audit.record("auth.registered", actor=user, details={"role": user.role.value}, ip=request.remote_addr)
+            db.session.commit()
             login_user(user)
             flash(_("Welcome to Dealflow, %(name)s.", name=user.name), "success")
             return redirect(home_for(user))

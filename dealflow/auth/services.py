@@ -8,6 +8,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from config import LANGUAGES
+from dealflow import audit
 from dealflow.auth import passwords
 from dealflow.extensions import db
 from dealflow.models import Hub, Role, User, utcnow
@@ -140,13 +141,19 @@ def change_password(user: User, *, current_password: str, new_password: str) -> 
     db.session.flush()
 
 
-def update_user_by_admin(user: User, *, actor: User, role: Role, hub: Hub | None, active: bool) -> None:
-    """An admin changes another account's role, hub or access."""
+def update_user_by_admin(
+    user: User, *, actor: User, role: Role, hub: Hub | None, active: bool, ip: str | None = None
+) -> None:
+    """An admin changes another account's role, hub or access; every change is audited."""
     if user.id == actor.id and (role != Role.ADMIN or not active):
         raise AccountError(_l("You cannot remove your own administrator access."), field="role")
     if user.role != role or (user.active and not active):
         user.session_version += 1  # the change takes effect on every device at once
+    before = {"role": user.role.value, "hub_id": user.hub_id, "active": user.active}
     user.role = role
     user.hub = hub if role in (Role.HUB_STAFF, Role.ADMIN) else None
     user.active = active
     db.session.flush()
+    after = {"role": user.role.value, "hub_id": user.hub_id, "active": user.active}
+    if after != before:
+        audit.record("user.updated", actor=actor, target=user, details={"before": before, "after": after}, ip=ip)

@@ -22,6 +22,7 @@ class InvestorProfile(Base):
     verified_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
 
     user: Mapped[User] = relationship(foreign_keys=[user_id], back_populates="investor_profile")
+    verified_by: Mapped[User | None] = relationship(foreign_keys=[verified_by_id])
 
     @property
     def is_verified(self) -> bool:

@@ -25,7 +25,7 @@ def build(to: str, subject: str, body: str) -> EmailMessage:
     message = EmailMessage()
     message["From"] = current_app.config["MAIL_DEFAULT_SENDER"]
     message["To"] = to
-    message["Subject"] = subject
+    message["Subject"] = " ".join(subject.split())  # a header is one line, whatever a name contains
     message.set_content(body)
     return message
 

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from flask import current_app, render_template
-from flask_babel import LazyString, force_locale
+from flask_babel import LazyString, force_locale, get_locale
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, update
 
@@ -14,6 +14,7 @@ from dealflow.extensions import db
 from dealflow.labels import status_label
 from dealflow.models import Hub, Notification, Role, Startup, User, hub_region, utcnow
 from dealflow.notifications import mail
+from dealflow.reference.data import region_name
 
 SUBJECTS: dict[str, LazyString] = {
     "submission": _l("New submission to review: %(startup)s"),
@@ -28,10 +29,12 @@ TEXTS: dict[str, LazyString] = {
 
 
 def _shown(params: dict[str, Any]) -> dict[str, Any]:
-    """Parameters as the reader sees them: a decision becomes its label in the current language."""
+    """Parameters as the reader sees them: decisions and regions named in the current language."""
     shown = dict(params)
     if "decision" in shown:
         shown["decision"] = str(status_label(shown["decision"])).lower()
+    if "region_code" in shown:
+        shown["region"] = region_name(shown.pop("region_code"), str(get_locale()))
     return shown
 
 
@@ -75,12 +78,11 @@ def staff_serving(region_code: str | None) -> Sequence[User]:
 
 def tell_staff_of_submission(startup: Startup, *, changes: bool) -> None:
     """Each staff member of the hubs serving the startup's region hears of a new item in their queue."""
-    region = startup.region.name_en if startup.region else ""
     for reviewer in staff_serving(startup.region_code):
         notify(
             reviewer,
             "changes_submitted" if changes else "submission",
-            {"startup": startup.name, "region": region},
+            {"startup": startup.name, "region_code": startup.region_code},
             f"/review/{startup.id}",
         )
 

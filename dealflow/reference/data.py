@@ -27,6 +27,15 @@ class NamedRow(NamedTuple):
 
 MAIN_HUB_CODES = frozenset({"KZ-71", "KZ-75"})
 
+
+def region_name(code: str | None, locale: str) -> str:
+    """A region's name in the given language, from this table (no database needed)."""
+    for row in REGIONS:
+        if row.code == code:
+            return {"ru": row.name_ru, "kk": row.name_kk}.get(locale, row.name_en)
+    return code or ""
+
+
 REGIONS: tuple[RegionRow, ...] = (
     RegionRow("KZ-71", "Astana", "Астана", "Астана", "Astana", True),
     RegionRow("KZ-75", "Almaty", "Алматы", "Алматы", "Almaty", True),

@@ -13,6 +13,7 @@ from sqlalchemy.orm import selectinload
 from dealflow.extensions import db
 from dealflow.models import (
     Hub,
+    InvestorProfile,
     ReviewClaim,
     ReviewEvent,
     RevisionStatus,
@@ -87,7 +88,7 @@ def review_queue(filters: QueueFilters, reviewer: User, sla_days: int, now: date
     if filters.hub_id is not None:
         hub_regions = {r.code for h in hubs if h.id == filters.hub_id for r in h.regions}
         regions = hub_regions if regions is None else regions & hub_regions
-    if filters.mine and reviewer.hub_id is not None:
+    if filters.mine and filters.hub_id is None and reviewer.hub_id is not None:
         own = {r.code for h in hubs if h.id == reviewer.hub_id for r in h.regions}
         regions = own if regions is None else regions & own
     if regions is not None:
@@ -136,14 +137,15 @@ def rubric_scores(startup_id: int) -> Sequence[RubricScore]:
     ).all()
 
 
-def investors_to_verify() -> Sequence[User]:
-    """Investors, the unverified first, with their profiles loaded."""
-    return db.session.scalars(
+def investors_to_verify() -> list[User]:
+    """Investors, the unverified first (newest first within each group), with who verified them."""
+    investors = db.session.scalars(
         select(User)
         .where(User.role == Role.INVESTOR)
-        .options(selectinload(User.investor_profile))
+        .options(selectinload(User.investor_profile).selectinload(InvestorProfile.verified_by))
         .order_by(User.created_at.desc(), User.id.desc())
     ).all()
+    return sorted(investors, key=lambda u: u.is_verified_investor)
 
 
 @dataclass(frozen=True)

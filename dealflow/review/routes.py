@@ -65,7 +65,7 @@ def _render_item(
     listed = Profile.of(startup) if revision else None
     form = decision_form or DecisionForm()
     form.seen_version.data = services.waiting_version(startup)
-    waiting = startup.status == StartupStatus.SUBMITTED or (revision is not None and revision.status == "submitted")
+    waiting = services.is_waiting(startup)
     return render_template(
         "review/item.html",
         startup=startup,
@@ -124,6 +124,8 @@ def release(startup_id: int) -> Response:
 def rubric(startup_id: int) -> str | Response:
     """Keep the internal scores for this round."""
     startup = _waiting_or_404(startup_id)
+    if not services.is_waiting(startup):
+        raise NotFound()
     form = RubricForm()
     if not form.validate_on_submit():
         return _render_item(startup, rubric_form=form)

@@ -20,6 +20,14 @@ class DecidedMeanwhile(StartupError):
         super().__init__(_l("Someone else acted on this item a moment ago. Here is how it stands now."))
 
 
+def is_waiting(startup: Startup) -> bool:
+    """Whether a decision is due: a new submission, or submitted changes to a listed profile."""
+    if startup.status == "submitted":
+        return True
+    revision = startups.open_revision(startup) if startup.status == "approved" else None
+    return revision is not None and revision.status == "submitted"
+
+
 def waiting_version(startup: Startup) -> str:
     """A token of the item's state as the reviewer saw it: the startup's and its revision's versions."""
     revision = startups.open_revision(startup) if startup.status == "approved" else None
@@ -27,7 +35,9 @@ def waiting_version(startup: Startup) -> str:
 
 
 def claim(startup: Startup, reviewer: User) -> ReviewClaim:
-    """Take the item so that colleagues see someone is on it; taking over another's claim is allowed."""
+    """Take the item so that colleagues see someone is on it; taking over another's claim is audited."""
+    if not is_waiting(startup):
+        raise StartupError(_l("Nothing waits for a decision on this startup now."))
     existing = db.session.get(ReviewClaim, startup.id)
     if existing is None:
         existing = ReviewClaim(startup_id=startup.id, reviewer_id=reviewer.id, claimed_at=utcnow())
@@ -36,7 +46,8 @@ def claim(startup: Startup, reviewer: User) -> ReviewClaim:
                 db.session.add(existing)
         except IntegrityError:  # a colleague claimed it in the same instant
             raise StartupError(_l("A colleague has just claimed this item.")) from None
-    else:
+    elif existing.reviewer_id != reviewer.id:
+        audit.record("review.taken_over", actor=reviewer, target=startup, details={"from": existing.reviewer_id})
         existing.reviewer_id = reviewer.id
         existing.claimed_at = utcnow()
     db.session.flush()
@@ -80,10 +91,14 @@ def decide(
     """Record one decision; if the item moved on since the reviewer saw it, refuse and say so."""
     if waiting_version(startup) != seen_version:
         raise DecidedMeanwhile()
+    claimed = db.session.get(ReviewClaim, startup.id)
+    if claimed is not None and claimed.reviewer_id != reviewer.id:
+        raise StartupError(
+            _l("%(name)s is reviewing this item. Take over the review before deciding.", name=claimed.reviewer.name)
+        )
     event = startups.decide(startup, decision, actor=reviewer, comment=comment)
-    existing = db.session.get(ReviewClaim, startup.id)
-    if existing is not None:
-        db.session.delete(existing)
+    if claimed is not None:
+        db.session.delete(claimed)
     audit.record(
         "review.decision",
         actor=reviewer,

@@ -74,6 +74,11 @@ def not_in_the_future(_form: Form, field: IntegerField) -> None:
         raise ValidationError(_l("Enter a year between 1990 and this year."))
 
 
+def printable(_form: Form, field: StringField) -> None:
+    if field.data and not field.data.isprintable():
+        raise ValidationError(_l("Use letters, digits and punctuation only."))
+
+
 def valid_bin(_form: Form, field: StringField) -> None:
     if field.data and not is_valid_bin(field.data):
         raise ValidationError(_l("A BIN has 12 digits and its last digit is a check digit; this one does not match."))
@@ -104,7 +109,7 @@ def _choices(model: type[Region] | type[Sector] | type[Stage]) -> list[SelectCho
 
 
 class StartupForm(FlaskForm):
-    name = StringField(FIELD_LABELS["name"], filters=[_strip], validators=[InputRequired(), Length(max=120)])
+    name = StringField(FIELD_LABELS["name"], filters=[_strip], validators=[InputRequired(), Length(max=120), printable])
     tagline = StringField(
         FIELD_LABELS["tagline"],
         filters=[_strip],
