@@ -9,7 +9,7 @@ PORT ?= 5000
 export FLASK_APP := wsgi
 CATALOGS := dealflow/translations
 
-.PHONY: help run test lint format pytest translations translations-update chromium clean bench
+.PHONY: help run test lint format pytest translations translations-update chromium clean bench wrk
 
 help:
 	@echo "make run      create .venv, install, migrate, load demo data on first run, serve on 127.0.0.1:$(PORT)"
@@ -73,6 +73,14 @@ pytest: $(VENV)/.dev translations chromium
 	fi
 
 test: lint pytest
+
+wrk:
+	@command -v wrk >/dev/null 2>&1 || { \
+		if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq wrk >/dev/null; }
+
+bench: $(VENV)/.runtime translations wrk
+	$(BIN)/python bench/run.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -78,6 +78,6 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(auth_bp)
     app.register_blueprint(notifications_bp)
     app.register_blueprint(startups_bp)
-    app.register_blueprint(investors_bp, url_prefix="/startups")
+    app.register_blueprint(investors_bp)
     app.register_blueprint(review_bp, url_prefix="/review")
     app.register_blueprint(admin_bp, url_prefix="/admin")

@@ -11,6 +11,7 @@ from flask.cli import AppGroup
 from dealflow import demo
 from dealflow.auth import services as accounts
 from dealflow.extensions import db, file_store
+from dealflow.investors import services as investor_services
 from dealflow.models import Role, utcnow
 from dealflow.reference.services import sync_reference_data
 from dealflow.startups import uploads
@@ -77,3 +78,15 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(users_cli)
     app.cli.add_command(reference_cli)
     app.cli.add_command(files_cli)
+    app.cli.add_command(alerts_cli)
+
+
+alerts_cli = AppGroup("alerts", help="Saved-search alerts.")
+
+
+@alerts_cli.command("send")
+def send_alerts_command() -> None:
+    """Email each investor the startups newly matching their saved searches (run it from cron)."""
+    emails, startups = investor_services.send_alerts()
+    db.session.commit()
+    click.echo(f"Sent {emails} alert emails listing {startups} startups.")

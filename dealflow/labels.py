@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask_babel import LazyString
 from flask_babel import lazy_gettext as _l
 
-from dealflow.models import DeckVisibility, Instrument, RevisionStatus, Role, StartupStatus
+from dealflow.models import DeckVisibility, Instrument, InvestorKind, PipelineStage, RevisionStatus, Role, StartupStatus
 
 LANGUAGE_NAMES = {"kk": "Қазақша", "ru": "Русский", "en": "English"}
 
@@ -79,3 +79,31 @@ DECK_VISIBILITY_LABELS = {
 
 def instrument_label(instrument: Instrument | str) -> LazyString:
     return INSTRUMENT_LABELS[Instrument(instrument)]
+
+
+INVESTOR_KIND_LABELS = {
+    InvestorKind.ANGEL: _l("Angel investor"),
+    InvestorKind.VC_FUND: _l("Venture capital fund"),
+    InvestorKind.CORPORATE: _l("Corporate investor"),
+    InvestorKind.GOVERNMENT_FUND: _l("Government fund"),
+    InvestorKind.FAMILY_OFFICE: _l("Family office"),
+    InvestorKind.ACCELERATOR: _l("Accelerator"),
+}
+
+PIPELINE_LABELS = {
+    PipelineStage.WATCHING: _l("Watching"),
+    PipelineStage.CONTACTED: _l("Contacted"),
+    PipelineStage.MEETING: _l("Meeting"),
+    PipelineStage.DUE_DILIGENCE: _l("Due diligence"),
+    PipelineStage.TERM_SHEET: _l("Term sheet"),
+    PipelineStage.INVESTED: _l("Invested"),
+    PipelineStage.PASSED: _l("Passed"),
+}
+
+FIT_REASONS = {
+    "sector": _l("in your sectors"),
+    "stage": _l("stage fits"),
+    "ticket": _l("ask within your ticket"),
+    "region": _l("in your regions"),
+    "mandate": _l("outside Astana and Almaty"),
+}

@@ -12,7 +12,9 @@ from flask_login import current_user
 
 from dealflow import labels
 from dealflow.countries import country_name
+from dealflow.models import PipelineStage
 from dealflow.notifications import services as notification_services
+from dealflow.reference.data import SECTORS, STAGES, reference_name, region_name
 from dealflow.startups.fields import FIELD_LABELS
 from dealflow.startups.markdown import render_markdown
 
@@ -67,6 +69,12 @@ def _template_globals() -> dict[str, Any]:
         "status_badge": labels.status_badge,
         "instrument_label": labels.instrument_label,
         "field_label": lambda name: FIELD_LABELS.get(name, name),
+        "region_label": lambda code: region_name(code, locale),
+        "sector_label": lambda code: reference_name(SECTORS, code, locale),
+        "stage_label": lambda code: reference_name(STAGES, code, locale),
+        "pipeline_label": lambda stage: labels.PIPELINE_LABELS[PipelineStage(stage)],
+        "fit_reason": lambda code: labels.FIT_REASONS.get(code, code),
+        "instrument_labels": {i.value: label for i, label in labels.INSTRUMENT_LABELS.items()},
     }
 
 

@@ -44,6 +44,15 @@ def get_metadata():
     return target_db.metadata
 
 
+# Full-text search lives outside the models (a different engine per database): not for autogenerate.
+def include_object(obj, name, type_, reflected, compare_to):
+    if type_ == "table" and name.startswith("startup_fts"):
+        return False
+    if type_ == "column" and name == "search_vector":
+        return False
+    return not (type_ == "index" and name == "ix_startup_search_vector")
+
+
 def render_item(type_, obj, autogen_context):
     """Write the project's column types as the plain SQLAlchemy types they store as."""
     if type_ == "type" and type(obj).__name__ == "UTCDateTime":
@@ -90,6 +99,7 @@ def run_migrations_online():
 
     conf_args = current_app.extensions["migrate"].configure_args
     conf_args.setdefault("render_item", render_item)
+    conf_args.setdefault("include_object", include_object)
     if conf_args.get("process_revision_directives") is None:
         conf_args["process_revision_directives"] = process_revision_directives
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 
+from flask import current_app, has_app_context
 from limits import RateLimitItem, parse
 
 from dealflow.auth import services
@@ -21,8 +22,14 @@ def _item(limit: str) -> RateLimitItem:
     return parse(limit)
 
 
+def _enabled() -> bool:
+    return not has_app_context() or bool(current_app.config.get("RATELIMIT_ENABLED", True))
+
+
 def take_login_attempt(account_key: str, limit: str) -> bool:
-    """Count one attempt for this account; False once the limit is reached."""
+    """Count one attempt for this account; False once the limit is reached (always True when limits are off)."""
+    if not _enabled():
+        return True
     return limiter.limiter.hit(_item(limit), NAMESPACE, account_key)
 
 
@@ -34,6 +41,8 @@ def seconds_until_next_attempt(account_key: str, limit: str) -> int:
 
 def forget_login_attempts(account_key: str, limit: str) -> None:
     """A successful login starts the count again."""
+    if not _enabled():
+        return
     limiter.limiter.clear(_item(limit), NAMESPACE, account_key)
 
 

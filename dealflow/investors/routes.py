@@ -1,18 +1,221 @@
-"""Approved startups, as investors see them."""
+"""Discovery for investors (and staff), bookmarks, saved searches and the investor profile."""
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template, request
+from typing import Any
+from urllib.parse import urlencode
 
-from dealflow.auth.decorators import investor_access_required
-from dealflow.investors.queries import approved_startups_page
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from werkzeug.exceptions import NotFound
+from werkzeug.wrappers import Response
+
+from dealflow.auth.decorators import investor_access_required, role_required
+from dealflow.auth.sessions import signed_in_user
+from dealflow.extensions import db, limiter
+from dealflow.investors import services
+from dealflow.investors.forms import BookmarkForm, InvestorProfileForm, RenameSearchForm, SaveSearchForm
+from dealflow.investors.queries import DiscoveryQuery, discover
+from dealflow.models import Bookmark, InvestorKind, PipelineStage, Role, SavedSearch, Startup
+from dealflow.reference.data import REGIONS, SECTORS, STAGES, region_name
+from dealflow.startups.forms import ConfirmForm
+from dealflow.web import safe_next_url
 
 bp = Blueprint("investors", __name__)
+investor_required = role_required(Role.INVESTOR)
 
 
-@bp.route("/")
+def filter_groups(query: DiscoveryQuery, results: Any) -> list[tuple[str, str, list[tuple[str, str, int, bool]]]]:
+    """The checkbox groups of the sidebar, computed once here rather than in the template."""
+    locale = str(get_locale())
+    column = {"ru": 2, "kk": 3}.get(locale, 1)
+    groups = []
+    for name, title, rows, chosen in (
+        ("region", _("Region"), [(r.code, region_name(r.code, locale)) for r in REGIONS], query.regions),
+        ("sector", _("Sector"), [(s.code, s[column]) for s in SECTORS], query.sectors),
+        ("stage", _("Stage"), [(s.code, s[column]) for s in STAGES], query.stages),
+    ):
+        counts = results.facets.get(name, {})
+        groups.append((name, title, [(code, label, counts.get(code, 0), code in chosen) for code, label in rows]))
+    return groups
+
+
+@bp.route("/startups/")
 @investor_access_required
 def browse() -> str:
-    """Approved startups, newest first, twenty a page."""
-    page = request.args.get("page", 1, type=int)
-    return render_template("investors/browse.html", pagination=approved_startups_page(page))
+    """Approved startups with filters, search, facets and sorting; the URL holds the whole query."""
+    user = signed_in_user()
+    query = DiscoveryQuery.from_args(request.args)
+    profile = user.investor_profile if user.role == Role.INVESTOR else None
+    results = discover(query, profile, user.id if user.role == Role.INVESTOR else None)
+    context = {
+        "query": query,
+        "results": results,
+        "filter_groups": filter_groups(query, results),
+        "page_url": lambda page: (
+            url_for("investors.browse") + "?" + urlencode({**query.to_args(), "page": page}, doseq=True)
+        ),
+        "save_form": SaveSearchForm(formdata=None, query=urlencode(query.to_args(), doseq=True)),
+        "can_bookmark": user.role == Role.INVESTOR,
+    }
+    if request.headers.get("HX-Request") == "true":
+        return render_template("investors/_results.html", **context)
+    return render_template("investors/browse.html", **context)
+
+
+@bp.route("/startups/<int:startup_id>/bookmark", methods=["POST"])
+@investor_required
+@limiter.limit("120 per minute", key_func=lambda: f"bookmark:{signed_in_user().id}")
+def toggle_bookmark(startup_id: int) -> str | Response:
+    """Bookmark a startup or take the bookmark away, from the list or the startup page."""
+    startup = db.session.get(Startup, startup_id)
+    if startup is None or not ConfirmForm().validate_on_submit():
+        raise NotFound()
+    try:
+        bookmark = services.toggle_bookmark(signed_in_user(), startup)
+    except services.InvestorError:
+        raise NotFound() from None
+    db.session.commit()
+    if request.headers.get("HX-Request") == "true":
+        return render_template("investors/_bookmark_button.html", startup=startup, bookmarked=bookmark is not None)
+    return redirect(safe_next_url(request.form.get("next")) or url_for("startups.startup_page", slug=startup.slug))
+
+
+@bp.route("/investor/bookmarks")
+@investor_required
+def bookmarks() -> str:
+    """The investor's bookmarks with private notes, filterable by pipeline stage."""
+    user = signed_in_user()
+    stage = request.args.get("stage", "")
+    query = (
+        db.select(Bookmark)
+        .where(Bookmark.investor_id == user.id)
+        .options(db.selectinload(Bookmark.startup).selectinload(Startup.region))
+        .order_by(Bookmark.updated_at.desc(), Bookmark.id.desc())
+    )
+    if stage in {s.value for s in PipelineStage}:
+        query = query.where(Bookmark.stage == stage)
+    rows = db.session.scalars(query).all()
+    forms = {b.id: BookmarkForm(formdata=None, obj=b, prefix=f"b{b.id}") for b in rows}
+    return render_template(
+        "investors/bookmarks.html", bookmarks=rows, forms=forms, stage=stage, stages=list(PipelineStage)
+    )
+
+
+@bp.route("/investor/bookmarks/<int:bookmark_id>", methods=["POST"])
+@investor_required
+def update_bookmark(bookmark_id: int) -> Response:
+    """Keep a private note and a pipeline stage on one's own bookmark."""
+    user = signed_in_user()
+    bookmark = db.session.get(Bookmark, bookmark_id)
+    if bookmark is None or bookmark.investor_id != user.id:
+        raise NotFound()
+    form = BookmarkForm(prefix=f"b{bookmark_id}")
+    if form.validate_on_submit():
+        services.update_bookmark(user, bookmark, note=form.note.data, stage=PipelineStage(form.stage.data))
+        db.session.commit()
+        flash(_("Your note on %(name)s is saved.", name=bookmark.startup.name), "success")
+    else:
+        flash(
+            _(
+                "The note could not be saved: %(errors)s",
+                errors=" ".join(e for errs in form.errors.values() for e in errs),
+            ),
+            "danger",
+        )
+    return redirect(url_for("investors.bookmarks", stage=request.args.get("stage", "")))
+
+
+@bp.route("/investor/searches", methods=["GET", "POST"])
+@investor_required
+def searches() -> str | Response:
+    """Saved searches: save the current query, then run, rename or delete it."""
+    user = signed_in_user()
+    form = SaveSearchForm()
+    if form.validate_on_submit():
+        from urllib.parse import parse_qs
+
+        args = parse_qs(form.query.data or "")
+        query = DiscoveryQuery.from_args(services._as_args({k: v if len(v) > 1 else v[0] for k, v in args.items()}))
+        try:
+            services.save_search(user, form.name.data or "", query)
+        except services.InvestorError as exc:
+            flash(str(exc.message), "danger")
+        else:
+            db.session.commit()
+            flash(_("The search is saved. New matches will be emailed to you."), "success")
+        return redirect(url_for("investors.searches"))
+    rows = db.session.scalars(
+        db.select(SavedSearch).where(SavedSearch.investor_id == user.id).order_by(SavedSearch.created_at.desc())
+    ).all()
+    return render_template(
+        "investors/searches.html",
+        searches=rows,
+        run_url=lambda s: url_for("investors.browse") + "?" + urlencode(s.params, doseq=True),
+        rename_forms={s.id: RenameSearchForm(formdata=None, name=s.name, prefix=f"s{s.id}") for s in rows},
+    )
+
+
+def _own_search(search_id: int) -> SavedSearch:
+    saved = db.session.get(SavedSearch, search_id)
+    if saved is None or saved.investor_id != signed_in_user().id:
+        raise NotFound()
+    return saved
+
+
+@bp.route("/investor/searches/<int:search_id>/rename", methods=["POST"])
+@investor_required
+def rename_search(search_id: int) -> Response:
+    """Give a saved search another name."""
+    saved = _own_search(search_id)
+    form = RenameSearchForm(prefix=f"s{search_id}")
+    if form.validate_on_submit():
+        services.rename_search(signed_in_user(), saved, form.name.data or "")
+        db.session.commit()
+    return redirect(url_for("investors.searches"))
+
+
+@bp.route("/investor/searches/<int:search_id>/delete", methods=["POST"])
+@investor_required
+def delete_search(search_id: int) -> Response:
+    """Stop a saved search and its alerts."""
+    saved = _own_search(search_id)
+    if ConfirmForm().validate_on_submit():
+        services.delete_search(signed_in_user(), saved)
+        db.session.commit()
+        flash(_("The saved search is deleted."), "success")
+    return redirect(url_for("investors.searches"))
+
+
+@bp.route("/investor/profile", methods=["GET", "POST"])
+@investor_required
+def profile() -> str | Response:
+    """What the investor looks for: it shapes the fit score of every startup they see."""
+    user = signed_in_user()
+    current = services.profile_of(user)
+    form = InvestorProfileForm(obj=current) if request.method == "GET" else InvestorProfileForm()
+    if request.method == "GET":
+        form.kind.data = current.kind.value if current.kind else ""
+    if form.validate_on_submit():
+        try:
+            services.save_profile(
+                user,
+                kind=InvestorKind(form.kind.data) if form.kind.data else None,
+                organisation=form.organisation.data,
+                country=form.country.data or None,
+                ticket_min_usd=form.ticket_min_usd.data,
+                ticket_max_usd=form.ticket_max_usd.data,
+                sectors=form.sectors.data or [],
+                stages=form.stages.data or [],
+                regions=form.regions.data or [],
+                regional_mandate=bool(form.regional_mandate.data),
+            )
+        except services.InvestorError as exc:
+            getattr(form, exc.field or "kind").errors = [str(exc.message)]
+        else:
+            db.session.commit()
+            flash(_("Your investor profile is saved."), "success")
+            return redirect(url_for("investors.profile"))
+    db.session.commit()  # the empty profile made on first visit
+    return render_template("investors/profile.html", form=form, profile=current)

@@ -2,8 +2,9 @@
 
 from dealflow.models.activity import AuditLog, Notification
 from dealflow.models.base import Base, UTCDateTime, utcnow
+from dealflow.models.discovery import Bookmark, PipelineStage, SavedSearch, SavedSearchAlert
 from dealflow.models.hub import Hub, hub_region
-from dealflow.models.investor import InvestorProfile
+from dealflow.models.investor import InvestorKind, InvestorProfile
 from dealflow.models.reference import Region, Sector, Stage
 from dealflow.models.review import ReviewClaim, RubricScore
 from dealflow.models.startup import (
@@ -25,6 +26,10 @@ from dealflow.models.user import Role, User
 __all__ = [
     "OPEN_REVISION_STATUSES",
     "AuditLog",
+    "Bookmark",
+    "PipelineStage",
+    "SavedSearch",
+    "SavedSearchAlert",
     "Notification",
     "ReviewClaim",
     "RubricScore",
@@ -35,6 +40,7 @@ __all__ = [
     "FileKind",
     "Hub",
     "Instrument",
+    "InvestorKind",
     "InvestorProfile",
     "Region",
     "ReviewEvent",

@@ -7,7 +7,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import JSON, ForeignKey, Index, Integer, Numeric, String, Text, text
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, Numeric, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from dealflow.models.base import Base, UTCDateTime, string_enum, utcnow
@@ -69,8 +69,27 @@ class StoredFile(Base):
         return f"<StoredFile {self.id} {self.kind.value}>"
 
 
+APPROVED_ONLY = text("status = 'approved'")
+
+
 class Startup(Base):
     __tablename__ = "startup"
+    __table_args__ = (
+        # Discovery reads approved startups only; the literal condition lets the planner use these.
+        Index(
+            "ix_startup_approved_filters",
+            "region_code",
+            "sector_code",
+            "stage_code",
+            "created_at",
+            sqlite_where=APPROVED_ONLY,
+            postgresql_where=APPROVED_ONLY,
+        ),
+        Index(
+            "ix_startup_approved_created_at", "created_at", sqlite_where=APPROVED_ONLY, postgresql_where=APPROVED_ONLY
+        ),
+        Index("ix_startup_approved_ask_usd", "ask_usd", sqlite_where=APPROVED_ONLY, postgresql_where=APPROVED_ONLY),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     owner_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
@@ -94,6 +113,7 @@ class Startup(Base):
     monthly_revenue_usd: Mapped[Decimal | None] = mapped_column(Numeric(16, 2))
     customers_count: Mapped[int | None] = mapped_column(Integer)
     export_markets: Mapped[list[str]] = mapped_column(JSON, default=list, server_default="[]")
+    has_exports: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")  # derived, for filtering
     bin: Mapped[str | None] = mapped_column(String(12))
     contact_email: Mapped[str | None] = mapped_column(String(254))
     contact_phone: Mapped[str | None] = mapped_column(String(32))

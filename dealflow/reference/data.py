@@ -28,6 +28,15 @@ class NamedRow(NamedTuple):
 MAIN_HUB_CODES = frozenset({"KZ-71", "KZ-75"})
 
 
+def reference_name(rows: tuple[NamedRow, ...], code: str | None, locale: str) -> str:
+    """A sector's or stage's name in the given language, from this table."""
+    column = {"ru": 2, "kk": 3}.get(locale, 1)
+    for row in rows:
+        if row.code == code:
+            return row[column]
+    return code or ""
+
+
 def region_name(code: str | None, locale: str) -> str:
     """A region's name in the given language, from this table (no database needed)."""
     for row in REGIONS:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, current_app, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from sqlalchemy import select
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.datastructures import FileStorage
 from werkzeug.exceptions import NotFound
@@ -13,7 +14,7 @@ from werkzeug.wrappers import Response
 from dealflow.auth.decorators import founder_required
 from dealflow.auth.sessions import signed_in_user
 from dealflow.extensions import db, file_store, limiter
-from dealflow.models import FileKind, Startup, StartupStatus, StoredFile, User
+from dealflow.models import Bookmark, FileKind, Role, Startup, StartupStatus, StoredFile, User
 from dealflow.startups import access, services, uploads
 from dealflow.startups.forms import ConfirmForm, StartupForm
 from dealflow.startups.profile import Profile
@@ -255,6 +256,11 @@ def startup_page(slug: str) -> str:
         show_contacts=access.can_see_contacts(user, startup),
         show_deck=access.can_open_deck(user, startup),
         history=review_history(startup.id) if user.is_staff else None,
+        bookmarked=user.role == Role.INVESTOR
+        and db.session.scalar(
+            select(Bookmark.id).where(Bookmark.investor_id == user.id, Bookmark.startup_id == startup.id)
+        )
+        is not None,
     )
 
 

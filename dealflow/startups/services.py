@@ -217,6 +217,7 @@ def _check_files(profile: Profile, owner: User) -> None:
 
 def _write(startup: Startup, profile: Profile) -> None:
     profile.apply_to(startup)
+    startup.has_exports = bool(profile.export_markets)
     startup.ask_usd = to_usd(profile.ask_amount, profile.currency)
     startup.monthly_revenue_usd = to_usd(profile.monthly_revenue, profile.currency)
 
