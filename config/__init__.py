@@ -84,6 +84,7 @@ class BaseConfig:
     TRUSTED_PROXIES = 0
 
     PROFILE_SAVE_LIMIT = "120 per hour"
+    DISCOVERY_CACHE_SECONDS = 30
     MAIL_BACKEND = "console"
     MAIL_SERVER = "127.0.0.1"
     MAIL_PORT = 25
@@ -142,6 +143,7 @@ class TestingConfig(BaseConfig):
         super().__init__(instance_path)
         self.SECRET_KEY = "testing-not-secret"  # noqa: S105 -- tests only, never a real secret
         self.MAIL_BACKEND = "null"
+        self.DISCOVERY_CACHE_SECONDS = 0  # tests see every change at once
         self.SQLALCHEMY_DATABASE_URI = "sqlite://"
         self.RATELIMIT_STORAGE_URI = "memory://"
 

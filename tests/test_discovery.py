@@ -324,3 +324,19 @@ def test_startups_can_be_found_after_their_profile_changes() -> None:
     assert names(discover(DiscoveryQuery(text="camels"), None, None)) == {"Renamed Later"}
     assert names(discover(DiscoveryQuery(text="old"), None, None)) == set()
     assert list(itertools.islice([], 0)) == []
+
+
+def test_counts_and_facets_are_cached_briefly_when_enabled(app: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    from dealflow.investors import queries
+
+    monkeypatch.setitem(app.config, "DISCOVERY_CACHE_SECONDS", 30)
+    monkeypatch.setattr(queries, "_AGGREGATES", {})
+    listed(name="Cached One", sector_code="edtech")
+    first = discover(DiscoveryQuery(sectors=("edtech",)), None, None)
+    listed(name="Cached Two", sector_code="edtech")
+    second = discover(DiscoveryQuery(sectors=("edtech",), page=1), None, None)
+    assert (first.total, second.total) == (1, 1)  # the count is reused…
+    assert names(second) == {"Cached One", "Cached Two"}  # …while the list itself is always fresh
+    later = queries.time.monotonic() + 1000
+    monkeypatch.setattr(queries.time, "monotonic", lambda: later)
+    assert discover(DiscoveryQuery(sectors=("edtech",)), None, None).total == 2  # expired: recounted

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from decimal import Decimal, InvalidOperation
 from typing import Any, cast
 
+from flask import current_app
 from sqlalchemy import and_, case, func, literal, literal_column, select
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -281,8 +283,7 @@ def discover(q: DiscoveryQuery, profile: InvestorProfile | None, investor_id: in
                 )
             )
         )
-    capped_total = db.session.scalar(select(func.count()).select_from(filtered.limit(COUNT_CAP + 1).subquery())) or 0
-    facets = {} if nothing else _facets(q, dialect)
+    capped_total, facets = _aggregates(q, dialect, filtered, nothing)
     cards = [
         Card(startups[i], fits[i], fit_reasons(startups[i], profile), i in marked) for i in page_ids if i in startups
     ]
@@ -295,6 +296,32 @@ def discover(q: DiscoveryQuery, profile: InvestorProfile | None, investor_id: in
         pages=max(1, -(-total // PER_PAGE)),
         facets=facets,
     )
+
+
+_AGGREGATES: dict[tuple[Any, ...], tuple[float, int, dict[str, dict[str, int]]]] = {}
+_AGGREGATES_MAX = 2048
+
+
+def _aggregates(q: DiscoveryQuery, dialect: str, filtered: Any, nothing: bool) -> tuple[int, dict[str, dict[str, int]]]:
+    """The capped count and the facets, the costly part of a page, kept for DISCOVERY_CACHE_SECONDS.
+
+    Counts a few seconds old are fine beside a list that is always fresh; every worker keeps its own
+    small cache, so nothing is shared between processes.
+    """
+    ttl = current_app.config["DISCOVERY_CACHE_SECONDS"]
+    key = (id(db.engine), replace(q, page=1, sort=""))
+    now = time.monotonic()
+    if ttl:
+        hit = _AGGREGATES.get(key)
+        if hit is not None and hit[0] > now:
+            return hit[1], hit[2]
+    total = db.session.scalar(select(func.count()).select_from(filtered.limit(COUNT_CAP + 1).subquery())) or 0
+    facets = {} if nothing else _facets(q, dialect)
+    if ttl:
+        if len(_AGGREGATES) >= _AGGREGATES_MAX:
+            _AGGREGATES.clear()
+        _AGGREGATES[key] = (now + ttl, total, facets)
+    return total, facets
 
 
 def _facets(q: DiscoveryQuery, dialect: str) -> dict[str, dict[str, int]]:

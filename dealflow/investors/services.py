@@ -10,7 +10,7 @@ from typing import Any
 from flask import current_app, render_template
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 
 from dealflow.countries import is_country
@@ -89,12 +89,12 @@ def save_profile(
 def toggle_bookmark(user: User, startup: Startup) -> Bookmark | None:
     """Bookmark an approved startup, or remove the bookmark; returns the bookmark when one now exists."""
     _investor(user)
-    existing = db.session.scalar(
-        select(Bookmark).where(Bookmark.investor_id == user.id, Bookmark.startup_id == startup.id)
+    removed = db.session.execute(
+        delete(Bookmark)
+        .where(Bookmark.investor_id == user.id, Bookmark.startup_id == startup.id)
+        .execution_options(synchronize_session="fetch")
     )
-    if existing is not None:
-        db.session.delete(existing)
-        db.session.flush()
+    if getattr(removed, "rowcount", 0):  # it was bookmarked (a parallel click may have removed it already)
         return None
     if startup.status != StartupStatus.APPROVED:
         raise InvestorError(_l("Only listed startups can be bookmarked."))
