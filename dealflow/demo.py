@@ -21,6 +21,7 @@ from dealflow.models import (
     DeckVisibility,
     Hub,
     Instrument,
+    InvestorKind,
     InvestorProfile,
     Region,
     Role,
@@ -281,12 +282,41 @@ def _seed_startups(report: SeedReport, users: dict[str, User], hubs: dict[str, H
     db.session.flush()
 
 
+# email: (kind, organisation, country, ticket min, ticket max, sectors, stages, regional mandate)
+DEMO_INVESTOR_PROFILES = {
+    "investor@demo.dealflow.kz": (
+        InvestorKind.VC_FUND, "Steppe Ventures", "KZ", 50_000, 500_000,
+        ["agritech", "fintech", "logistics"], ["mvp", "seed"], True,
+    ),
+    "investor.foreign@demo.dealflow.kz": (
+        InvestorKind.ANGEL, "Silk Road Angels", "DE", 25_000, 250_000,
+        ["ai_data", "edtech", "energy"], ["pre_seed", "seed"], False,
+    ),
+}  # fmt: skip
+
+
 def _verify_demo_investors(users: dict[str, User]) -> None:
+    """Demo investors come with a filled, verified profile, so fit scores show from the first visit."""
     admin = users[DEMO_USERS[0].email]
-    for spec in DEMO_USERS:
-        user = users[spec.email]
-        if spec.role == Role.INVESTOR and user.investor_profile is None:
-            db.session.add(InvestorProfile(user_id=user.id, verified_at=utcnow(), verified_by_id=admin.id))
+    for email, (kind, organisation, country, low, high, sectors, stages, mandate) in DEMO_INVESTOR_PROFILES.items():
+        user = users[email]
+        if user.investor_profile is None:
+            db.session.add(
+                InvestorProfile(
+                    user_id=user.id,
+                    kind=kind,
+                    organisation=organisation,
+                    country=country,
+                    ticket_min_usd=low,
+                    ticket_max_usd=high,
+                    sectors=sectors,
+                    stages=stages,
+                    regions=[],
+                    regional_mandate=mandate,
+                    verified_at=utcnow(),
+                    verified_by_id=admin.id,
+                )
+            )
     db.session.flush()
 
 
