@@ -23,7 +23,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from dealflow.countries import country_names
 from dealflow.labels import INVESTOR_KIND_LABELS, PIPELINE_LABELS
-from dealflow.reference.data import REGIONS, SECTORS, STAGES, region_name
+from dealflow.reference.data import REGIONS, SECTORS, STAGES, reference_name, region_name
 
 
 def _checkboxes(label: Any) -> SelectMultipleField:
@@ -56,9 +56,8 @@ class InvestorProfileForm(FlaskForm):
         self.country.choices = [SelectChoice("", _l("Choose…"))] + [
             SelectChoice(code, name) for code, name in country_names(locale).items()
         ]
-        names = {"ru": 2, "kk": 3}.get(locale, 1)
-        self.sectors.choices = [SelectChoice(s.code, s[names]) for s in SECTORS]
-        self.stages.choices = [SelectChoice(s.code, s[names]) for s in STAGES]
+        self.sectors.choices = [SelectChoice(s.code, reference_name(SECTORS, s.code, locale)) for s in SECTORS]
+        self.stages.choices = [SelectChoice(s.code, reference_name(STAGES, s.code, locale)) for s in STAGES]
         self.regions.choices = [SelectChoice(r.code, region_name(r.code, locale)) for r in REGIONS]
 
 

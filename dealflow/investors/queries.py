@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from decimal import Decimal, InvalidOperation
 from typing import Any, cast
@@ -14,7 +14,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from dealflow.extensions import db
 from dealflow.investors import search
-from dealflow.models import Bookmark, Instrument, InvestorProfile, Region, Startup
+from dealflow.models import Bookmark, Instrument, InvestorProfile, Startup
 
 PER_PAGE = 20
 COUNT_CAP = 1000
@@ -343,7 +343,3 @@ def _facets(q: DiscoveryQuery, dialect: str) -> dict[str, dict[str, int]]:
         if value is not None:
             facets[facet][str(value)] = int(count)
     return facets
-
-
-def regions_in_order() -> Sequence[Region]:
-    return db.session.scalars(select(Region).order_by(Region.position)).all()

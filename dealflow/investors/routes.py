@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import parse_qsl, urlencode
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
+from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import NotFound
 from werkzeug.wrappers import Response
 
@@ -18,7 +19,7 @@ from dealflow.investors import services
 from dealflow.investors.forms import BookmarkForm, InvestorProfileForm, RenameSearchForm, SaveSearchForm
 from dealflow.investors.queries import DiscoveryQuery, discover
 from dealflow.models import Bookmark, InvestorKind, PipelineStage, Role, SavedSearch, Startup
-from dealflow.reference.data import REGIONS, SECTORS, STAGES, region_name
+from dealflow.reference.data import REGIONS, SECTORS, STAGES, reference_name, region_name
 from dealflow.startups.forms import ConfirmForm
 from dealflow.web import safe_next_url
 
@@ -29,12 +30,11 @@ investor_required = role_required(Role.INVESTOR)
 def filter_groups(query: DiscoveryQuery, results: Any) -> list[tuple[str, str, list[tuple[str, str, int, bool]]]]:
     """The checkbox groups of the sidebar, computed once here rather than in the template."""
     locale = str(get_locale())
-    column = {"ru": 2, "kk": 3}.get(locale, 1)
     groups = []
     for name, title, rows, chosen in (
         ("region", _("Region"), [(r.code, region_name(r.code, locale)) for r in REGIONS], query.regions),
-        ("sector", _("Sector"), [(s.code, s[column]) for s in SECTORS], query.sectors),
-        ("stage", _("Stage"), [(s.code, s[column]) for s in STAGES], query.stages),
+        ("sector", _("Sector"), [(s.code, reference_name(SECTORS, s.code, locale)) for s in SECTORS], query.sectors),
+        ("stage", _("Stage"), [(s.code, reference_name(STAGES, s.code, locale)) for s in STAGES], query.stages),
     ):
         counts = results.facets.get(name, {})
         groups.append((name, title, [(code, label, counts.get(code, 0), code in chosen) for code, label in rows]))
@@ -134,10 +134,7 @@ def searches() -> str | Response:
     user = signed_in_user()
     form = SaveSearchForm()
     if form.validate_on_submit():
-        from urllib.parse import parse_qs
-
-        args = parse_qs(form.query.data or "")
-        query = DiscoveryQuery.from_args(services._as_args({k: v if len(v) > 1 else v[0] for k, v in args.items()}))
+        query = DiscoveryQuery.from_args(MultiDict(parse_qsl(form.query.data or "")))
         try:
             services.save_search(user, form.name.data or "", query)
         except services.InvestorError as exc:

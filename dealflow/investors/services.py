@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import replace
 from decimal import Decimal
-from typing import Any
 
 from flask import current_app, render_template
 from flask_babel import force_locale
@@ -151,7 +150,7 @@ def delete_search(user: User, saved: SavedSearch) -> None:
 
 def newly_matching(saved: SavedSearch, limit: int = 50) -> list[StartupRow]:
     """Startups matching the search that it never sent before, approved since the last alert or not."""
-    query = DiscoveryQuery.from_args(_as_args(saved.params))
+    query = DiscoveryQuery.from_args(saved.params)
     owner = db.session.get(User, saved.investor_id)
     profile = owner.investor_profile if owner else None
     sent = set(
@@ -166,15 +165,6 @@ def newly_matching(saved: SavedSearch, limit: int = 50) -> list[StartupRow]:
             break
         page += 1
     return found[:limit]
-
-
-def _as_args(params: dict[str, Any]) -> dict[str, Any]:
-    class Args(dict[str, Any]):
-        def getlist(self, name: str) -> list[Any]:
-            value = self.get(name, [])
-            return value if isinstance(value, list) else [value]
-
-    return Args(params)
 
 
 def send_alerts() -> tuple[int, int]:

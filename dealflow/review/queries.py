@@ -123,10 +123,6 @@ def review_queue(filters: QueueFilters, reviewer: User, sla_days: int, now: date
     return items
 
 
-def startup_for_review_or_none(startup_id: int) -> Startup | None:
-    return db.session.get(Startup, startup_id)
-
-
 def rubric_scores(startup_id: int) -> Sequence[RubricScore]:
     """Internal scores of every review round, newest first; never shown to founders."""
     return db.session.scalars(

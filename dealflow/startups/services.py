@@ -115,16 +115,6 @@ def missing_for_submission(profile: Profile) -> list[LazyString]:
     return missing
 
 
-def latest_comment(startup: Startup) -> ReviewEvent | None:
-    """The newest review decision that came with a comment, for the founder to read."""
-    return db.session.scalar(
-        select(ReviewEvent)
-        .where(ReviewEvent.startup_id == startup.id, ReviewEvent.comment.is_not(None))
-        .order_by(ReviewEvent.created_at.desc(), ReviewEvent.id.desc())
-        .limit(1)
-    )
-
-
 # -- money -------------------------------------------------------------------------------
 
 
