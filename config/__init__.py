@@ -84,7 +84,8 @@ class BaseConfig:
     TRUSTED_PROXIES = 0
 
     PROFILE_SAVE_LIMIT = "120 per hour"
-    DISCOVERY_CACHE_SECONDS = 30
+    DISCOVERY_CACHE_SIZE = 2_000  # pages, counts and facets kept per worker, keyed by the listing generation
+    FRAGMENT_CACHE_SIZE = 5_000  # rendered result cards and filter panels kept per worker
     MAIL_BACKEND = "console"
     MAIL_SERVER = "127.0.0.1"
     MAIL_PORT = 25
@@ -143,7 +144,9 @@ class TestingConfig(BaseConfig):
         super().__init__(instance_path)
         self.SECRET_KEY = "testing-not-secret"  # noqa: S105 -- tests only, never a real secret
         self.MAIL_BACKEND = "null"
-        self.DISCOVERY_CACHE_SECONDS = 0  # tests see every change at once
+        # Each test's transaction is rolled back, so a generation number comes back with other data.
+        self.DISCOVERY_CACHE_SIZE = 0
+        self.FRAGMENT_CACHE_SIZE = 0
         self.SQLALCHEMY_DATABASE_URI = "sqlite://"
         self.RATELIMIT_STORAGE_URI = "memory://"
 

@@ -41,10 +41,12 @@ def register_extensions(app: Flask) -> None:
     """Bind the unbound extensions of dealflow.extensions to this app."""
     from dealflow import database, i18n
     from dealflow.extensions import babel, csrf, db, file_store, limiter, login_manager, migrate
+    from dealflow.investors.listing import register_listing_events
     from dealflow.notifications import mail
 
     db.init_app(app)
     database.register_engine_events()
+    register_listing_events()
     mail.register_session_events()
     migrate.init_app(
         app,

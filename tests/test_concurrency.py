@@ -79,3 +79,54 @@ def test_exactly_one_of_two_simultaneous_decisions_is_recorded(race_app: Flask) 
         winner = next(decision for decision, outcome in outcomes.items() if outcome == "recorded")
         assert decided == [winner]
         assert final.status == StartupStatus(winner)
+
+
+def test_sqlite_writers_queue_on_the_write_lock_and_always_release_it(race_app: Flask) -> None:
+    """Writers wait for each other on a file lock, which every request gives back, failed ones included."""
+    import fcntl
+
+    with race_app.app_context():
+        if db.engine.dialect.name != "sqlite":
+            pytest.skip("the write lock serves SQLite; PostgreSQL locks rows itself")
+        path = f"{db.engine.url.database}.writelock"
+        investor = UserFactory(role=Role.INVESTOR)
+        startup = startup_in(StartupStatus.APPROVED)
+        db.session.commit()
+        startup_id, email = startup.id, investor.email
+
+    def lock_is_free() -> bool:
+        with open(path, "a+") as probe:
+            try:
+                fcntl.flock(probe, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                return False
+            fcntl.flock(probe, fcntl.LOCK_UN)
+            return True
+
+    browser = race_app.test_client()
+    Auth(browser).login(email, PASSWORD)
+    page = browser.get("/startups/").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)  # type: ignore[union-attr]
+    assert browser.post(f"/startups/{startup_id}/bookmark", data={"csrf_token": token}).status_code == 302
+    assert lock_is_free()
+    assert browser.post("/startups/999999/bookmark", data={"csrf_token": token}).status_code == 404
+    assert lock_is_free()
+
+    held = open(path, "a+")  # noqa: SIM115 -- held across the request below on purpose
+    fcntl.flock(held, fcntl.LOCK_EX)
+    done = threading.Event()
+    statuses: list[int] = []
+
+    def toggle() -> None:  # the main thread does not touch the client meanwhile
+        statuses.append(browser.post(f"/startups/{startup_id}/bookmark", data={"csrf_token": token}).status_code)
+        done.set()
+
+    worker = threading.Thread(target=toggle)
+    worker.start()
+    assert not done.wait(0.5)  # the second writer waits for the lock…
+    fcntl.flock(held, fcntl.LOCK_UN)
+    held.close()
+    assert done.wait(10)  # …and goes on the moment it is free
+    worker.join()
+    assert statuses == [302]
+    assert lock_is_free()

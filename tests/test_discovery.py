@@ -227,7 +227,7 @@ def test_founders_and_staff_cannot_bookmark(auth: Auth, post_form: Any, role: Ro
     auth.login(user.email, PASSWORD)
     assert post_form(f"/startups/{startup.id}/bookmark", {}, form_page="/").status_code == 403
     with pytest.raises(services.InvestorError):
-        services.toggle_bookmark(user, startup)
+        services.toggle_bookmark(user, startup.id)
     assert db.session.scalar(select(func.count(Bookmark.id))) == 0
 
 
@@ -324,17 +324,54 @@ def test_startups_can_be_found_after_their_profile_changes() -> None:
     assert names(discover(DiscoveryQuery(text="old"), None, None)) == set()
 
 
-def test_counts_and_facets_are_cached_briefly_when_enabled(app: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    from dealflow.investors import queries
+@pytest.fixture
+def caches_on(app: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Discovery's caches as in production, fresh for this test (the default test settings turn them off)."""
+    from dealflow.fragments import FragmentCache
 
-    monkeypatch.setitem(app.config, "DISCOVERY_CACHE_SECONDS", 30)
-    monkeypatch.setattr(queries, "_AGGREGATES", {})
-    listed(name="Cached One", sector_code="edtech")
-    first = discover(DiscoveryQuery(sectors=("edtech",)), None, None)
+    monkeypatch.setitem(app.config, "DISCOVERY_CACHE_SIZE", 100)
+    monkeypatch.setitem(app.config, "FRAGMENT_CACHE_SIZE", 100)
+    monkeypatch.setitem(app.extensions, "dealflow_discovery", FragmentCache(100))
+    monkeypatch.setitem(app.extensions, "dealflow_fragments", FragmentCache(100))
+
+
+def test_cached_pages_counts_and_facets_follow_every_change_to_a_startup(caches_on: None) -> None:
+    def statements(query: DiscoveryQuery) -> tuple[int, Any]:
+        seen: list[str] = []
+        listener = lambda *args: seen.append(args[2])  # noqa: E731
+        event.listen(db.engine, "before_cursor_execute", listener)
+        try:
+            results = discover(query, None, None)
+        finally:
+            event.remove(db.engine, "before_cursor_execute", listener)
+        return len(seen), results
+
+    first = listed(name="Cached One", sector_code="edtech")
+    cold, results = statements(DiscoveryQuery(sectors=("edtech",)))
+    warm, again = statements(DiscoveryQuery(sectors=("edtech",)))
+    assert names(results) == names(again) == {"Cached One"}
+    assert warm < cold  # the second page came from the cache…
     listed(name="Cached Two", sector_code="edtech")
-    second = discover(DiscoveryQuery(sectors=("edtech",), page=1), None, None)
-    assert (first.total, second.total) == (1, 1)  # the count is reused…
-    assert names(second) == {"Cached One", "Cached Two"}  # …while the list itself is always fresh
-    later = queries.time.monotonic() + 1000
-    monkeypatch.setattr(queries.time, "monotonic", lambda: later)
-    assert discover(DiscoveryQuery(sectors=("edtech",)), None, None).total == 2  # expired: recounted
+    changed = discover(DiscoveryQuery(sectors=("edtech",)), None, None)
+    assert names(changed) == {"Cached One", "Cached Two"}  # …and a new listing is seen at once
+    assert (changed.total, changed.facets["sector"]["edtech"]) == (2, 2)
+    first.status = StartupStatus.ARCHIVED
+    db.session.flush()
+    archived = discover(DiscoveryQuery(sectors=("edtech",)), None, None)
+    assert names(archived) == {"Cached Two"}
+    assert archived.total == 1
+
+
+def test_a_cached_card_shows_the_profile_as_changed(caches_on: None, auth: Auth, client: Any) -> None:
+    startup = listed(name="Before Rename", tagline="old tagline", sector_code="agritech")
+    reader = investor()
+    auth.login(reader.email, PASSWORD)
+    assert "Before Rename" in client.get("/startups/?sector=agritech").get_data(as_text=True)
+    startup.name, startup.tagline = "After Rename", "new tagline"
+    db.session.flush()
+    page = client.get("/startups/?sector=agritech").get_data(as_text=True)
+    assert "After Rename" in page
+    assert "new tagline" in page
+    assert "Before Rename" not in page
+    russian = client.get("/startups/?sector=agritech", headers={"Accept-Language": "ru"}).get_data(as_text=True)
+    assert "After Rename" in russian

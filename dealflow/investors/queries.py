@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from decimal import Decimal, InvalidOperation
@@ -13,7 +12,9 @@ from sqlalchemy import and_, case, func, literal, literal_column, select
 from sqlalchemy.sql.elements import ColumnElement
 
 from dealflow.extensions import db
+from dealflow.fragments import FragmentCache
 from dealflow.investors import search
+from dealflow.investors.listing import current_generation
 from dealflow.models import Bookmark, Instrument, InvestorProfile, Startup
 
 PER_PAGE = 20
@@ -147,26 +148,29 @@ def _conditions(q: DiscoveryQuery, dialect: str, skip: str | None = None) -> lis
     return conditions
 
 
+FIT_POINTS = {"sector": 30, "stage": 20, "ticket": 25, "region": 15, "mandate": 10}
+
+
 def fit_score(profile: InvestorProfile | None) -> ColumnElement[int]:
     """How well a startup fits the investor's stated interests, 0–100, as SQL so that it can sort."""
     if profile is None:
         return literal(0)
     parts: list[ColumnElement[int]] = []
     if profile.sectors:
-        parts.append(case((Startup.sector_code.in_(profile.sectors), 30), else_=0))
+        parts.append(case((Startup.sector_code.in_(profile.sectors), FIT_POINTS["sector"]), else_=0))
     if profile.stages:
-        parts.append(case((Startup.stage_code.in_(profile.stages), 20), else_=0))
+        parts.append(case((Startup.stage_code.in_(profile.stages), FIT_POINTS["stage"]), else_=0))
     low, high = profile.ticket_min_usd, profile.ticket_max_usd
     if low is not None or high is not None:
         within = and_(
             Startup.ask_usd >= (low if low is not None else 0),
             Startup.ask_usd <= (high if high is not None else Decimal("1e15")),
         )
-        parts.append(case((within, 25), else_=0))
+        parts.append(case((within, FIT_POINTS["ticket"]), else_=0))
     if profile.regions:
-        parts.append(case((Startup.region_code.in_(profile.regions), 15), else_=0))
+        parts.append(case((Startup.region_code.in_(profile.regions), FIT_POINTS["region"]), else_=0))
     if profile.regional_mandate:
-        parts.append(case((Startup.region_code.not_in(MAIN_HUBS), 10), else_=0))
+        parts.append(case((Startup.region_code.not_in(MAIN_HUBS), FIT_POINTS["mandate"]), else_=0))
     total: ColumnElement[int] = literal(0)
     for part in parts:
         total = total + part
@@ -189,7 +193,7 @@ def fit_reasons(startup: Startup | StartupRow, profile: InvestorProfile | None) 
         reasons.append("ticket")
     if startup.region_code in (profile.regions or []):
         reasons.append("region")
-    if profile.regional_mandate and startup.region_code not in MAIN_HUBS:
+    if profile.regional_mandate and startup.region_code is not None and startup.region_code not in MAIN_HUBS:
         reasons.append("mandate")
     return reasons
 
@@ -243,50 +247,42 @@ class Results:
 
 
 def discover(q: DiscoveryQuery, profile: InvestorProfile | None, investor_id: int | None) -> Results:
-    """One page of results with counts and facets: six statements whatever the page size or data size."""
+    """One page of results with counts and facets, in a fixed number of statements whatever the sizes.
+
+    The page, the capped count and the facets are kept per worker, keyed by the listing generation
+    (bumped with every change to a startup), so they are exact; bookmarks and fit are per investor
+    and computed on every request.
+    """
     dialect = db.engine.dialect.name
-    filtered = select(Startup.id).where(*_conditions(q, dialect))
-    ids = filtered
-    nothing = bool(q.text) and not search.terms(q.text)
-    relevance: ColumnElement[Any] | None = None
-    if q.order == "relevance":
-        joined, relevance = search.ranked(dialect, q.text)
-        if joined is not None:
-            found = joined.subquery("matches")
-            ids = ids.join(found, found.c.id == Startup.id)
-            relevance = found.c.relevance
-    fit = fit_score(profile)
-    orders: dict[str, list[Any]] = {
-        "newest": [Startup.created_at.desc()],
-        "ask_asc": [Startup.ask_usd.asc()],
-        "ask_desc": [Startup.ask_usd.desc()],
-        "relevance": [relevance.desc()] if relevance is not None else [Startup.created_at.desc()],
-        "fit": [fit.desc(), Startup.created_at.desc()],
-    }
-    order = orders[q.order]
-    page_query = (
-        ids.with_only_columns(*CARD_COLUMNS, fit.label("fit"))
-        .order_by(*order, Startup.id.desc())
-        .limit(PER_PAGE)
-        .offset((q.page - 1) * PER_PAGE)
-    )
-    rows = db.session.execute(page_query).all()
-    startups = {row[0]: StartupRow(*cast(tuple[Any, ...], row[:-1])) for row in rows}
-    page_ids = [row[0] for row in rows]
-    fits = {row[0]: int(row[-1] or 0) for row in rows}
+    cache = _cache()
+    generation = current_generation() if cache is not None else None
+    base = (id(db.engine), generation)
+    ranking = _profile_key(profile) if q.order == "fit" else None
+
+    def page() -> list[StartupRow]:
+        return _page_rows(q, dialect, profile)
+
+    def aggregates() -> tuple[int, dict[str, dict[str, int]]]:
+        return _aggregates(q, dialect)
+
+    if cache is None:
+        rows, (capped_total, facets) = page(), aggregates()
+    else:
+        rows = cache.get_or_render(("page", *base, q, ranking), page)
+        capped_total, facets = cache.get_or_render(("aggregates", *base, replace(q, page=1, sort="")), aggregates)
     marked: set[int] = set()
-    if investor_id is not None and page_ids:
+    if investor_id is not None and rows:
         marked = set(
             db.session.scalars(
                 select(Bookmark.startup_id).where(
-                    Bookmark.investor_id == investor_id, Bookmark.startup_id.in_(page_ids)
+                    Bookmark.investor_id == investor_id, Bookmark.startup_id.in_([row.id for row in rows])
                 )
             )
         )
-    capped_total, facets = _aggregates(q, dialect, filtered, nothing)
-    cards = [
-        Card(startups[i], fits[i], fit_reasons(startups[i], profile), i in marked) for i in page_ids if i in startups
-    ]
+    cards = []
+    for row in rows:
+        reasons = fit_reasons(row, profile)
+        cards.append(Card(row, sum(FIT_POINTS[r] for r in reasons), reasons, row.id in marked))
     total = min(capped_total, COUNT_CAP)
     return Results(
         cards=cards,
@@ -298,30 +294,62 @@ def discover(q: DiscoveryQuery, profile: InvestorProfile | None, investor_id: in
     )
 
 
-_AGGREGATES: dict[tuple[Any, ...], tuple[float, int, dict[str, dict[str, int]]]] = {}
-_AGGREGATES_MAX = 2048
+def _cache() -> FragmentCache | None:
+    size = current_app.config["DISCOVERY_CACHE_SIZE"]
+    if not size:
+        return None
+    cache = current_app.extensions.get("dealflow_discovery")
+    if cache is None:
+        cache = current_app.extensions["dealflow_discovery"] = FragmentCache(size)
+    return cache
 
 
-def _aggregates(q: DiscoveryQuery, dialect: str, filtered: Any, nothing: bool) -> tuple[int, dict[str, dict[str, int]]]:
-    """The capped count and the facets, the costly part of a page, kept for DISCOVERY_CACHE_SECONDS.
+def _profile_key(profile: InvestorProfile | None) -> tuple[Any, ...] | None:
+    """What of a profile decides the order by fit."""
+    if profile is None:
+        return None
+    return (
+        tuple(sorted(profile.sectors or ())),
+        tuple(sorted(profile.stages or ())),
+        profile.ticket_min_usd,
+        profile.ticket_max_usd,
+        tuple(sorted(profile.regions or ())),
+        profile.regional_mandate,
+    )
 
-    Counts a few seconds old are fine beside a list that is always fresh; every worker keeps its own
-    small cache, so nothing is shared between processes.
-    """
-    ttl = current_app.config["DISCOVERY_CACHE_SECONDS"]
-    key = (id(db.engine), replace(q, page=1, sort=""))
-    now = time.monotonic()
-    if ttl:
-        hit = _AGGREGATES.get(key)
-        if hit is not None and hit[0] > now:
-            return hit[1], hit[2]
+
+def _page_rows(q: DiscoveryQuery, dialect: str, profile: InvestorProfile | None) -> list[StartupRow]:
+    """The startups of one page, in order."""
+    ids = select(Startup.id).where(*_conditions(q, dialect))
+    relevance: ColumnElement[Any] | None = None
+    if q.order == "relevance":
+        joined, relevance = search.ranked(dialect, q.text)
+        if joined is not None:
+            found = joined.subquery("matches")
+            ids = ids.join(found, found.c.id == Startup.id)
+            relevance = found.c.relevance
+    orders: dict[str, list[Any]] = {
+        "newest": [Startup.created_at.desc()],
+        "ask_asc": [Startup.ask_usd.asc()],
+        "ask_desc": [Startup.ask_usd.desc()],
+        "relevance": [relevance.desc()] if relevance is not None else [Startup.created_at.desc()],
+        "fit": [fit_score(profile).desc(), Startup.created_at.desc()] if q.order == "fit" else [],
+    }
+    page_query = (
+        ids.with_only_columns(*CARD_COLUMNS)
+        .order_by(*orders[q.order], Startup.id.desc())
+        .limit(PER_PAGE)
+        .offset((q.page - 1) * PER_PAGE)
+    )
+    return [StartupRow(*cast(tuple[Any, ...], row)) for row in db.session.execute(page_query)]
+
+
+def _aggregates(q: DiscoveryQuery, dialect: str) -> tuple[int, dict[str, dict[str, int]]]:
+    """The capped count and the facets, the costly part of a page."""
+    filtered = select(Startup.id).where(*_conditions(q, dialect))
     total = db.session.scalar(select(func.count()).select_from(filtered.limit(COUNT_CAP + 1).subquery())) or 0
-    facets = {} if nothing else _facets(q, dialect)
-    if ttl:
-        if len(_AGGREGATES) >= _AGGREGATES_MAX:
-            _AGGREGATES.clear()
-        _AGGREGATES[key] = (now + ttl, total, facets)
-    return total, facets
+    nothing = bool(q.text) and not search.terms(q.text)
+    return total, {} if nothing else _facets(q, dialect)
 
 
 def _facets(q: DiscoveryQuery, dialect: str) -> dict[str, dict[str, int]]:

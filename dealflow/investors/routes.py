@@ -8,6 +8,7 @@ from urllib.parse import parse_qsl, urlencode
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
+from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import NotFound
 from werkzeug.wrappers import Response
@@ -18,6 +19,7 @@ from dealflow.extensions import db, limiter
 from dealflow.investors import services
 from dealflow.investors.forms import BookmarkForm, InvestorProfileForm, RenameSearchForm, SaveSearchForm
 from dealflow.investors.queries import DiscoveryQuery, discover
+from dealflow.investors.rendering import bookmark_buttons, card_parts, filters_panel, fit_line
 from dealflow.models import Bookmark, InvestorKind, PipelineStage, Role, SavedSearch, Startup
 from dealflow.reference.data import REGIONS, SECTORS, STAGES, reference_name, region_name
 from dealflow.startups.forms import ConfirmForm
@@ -52,33 +54,37 @@ def browse() -> str:
     context = {
         "query": query,
         "results": results,
-        "filter_groups": filter_groups(query, results),
+        "card_parts": card_parts,
         "page_url": lambda page: (
             url_for("investors.browse") + "?" + urlencode({**query.to_args(), "page": page}, doseq=True)
         ),
-        "save_form": SaveSearchForm(formdata=None, query=urlencode(query.to_args(), doseq=True)),
+        "query_string": urlencode(query.to_args(), doseq=True),
+        "bookmark_button": bookmark_buttons(request.full_path if request.query_string else request.path),
+        "fit_line": fit_line,
         "can_bookmark": user.role == Role.INVESTOR,
     }
     if request.headers.get("HX-Request") == "true":
         return render_template("investors/_results.html", **context)
-    return render_template("investors/browse.html", **context)
+    panel = filters_panel(query, results, lambda: filter_groups(query, results))
+    return render_template("investors/browse.html", filters_panel=panel, **context)
 
 
 @bp.route("/startups/<int:startup_id>/bookmark", methods=["POST"])
 @investor_required
 @limiter.limit("120 per minute", key_func=lambda: f"bookmark:{signed_in_user().id}")
 def toggle_bookmark(startup_id: int) -> str | Response:
-    """Bookmark a startup or take the bookmark away, from the list or the startup page."""
-    startup = db.session.get(Startup, startup_id)
-    if startup is None or not ConfirmForm().validate_on_submit():
+    """Bookmark a startup or take the bookmark away, from the list or the startup page; CSRFProtect checked the form."""
+    startup = db.session.execute(select(Startup.name, Startup.slug).where(Startup.id == startup_id)).first()
+    if startup is None:
         raise NotFound()
     try:
-        bookmark = services.toggle_bookmark(signed_in_user(), startup)
+        bookmarked = services.toggle_bookmark(signed_in_user(), startup_id)
     except services.InvestorError:
         raise NotFound() from None
     db.session.commit()
     if request.headers.get("HX-Request") == "true":
-        return render_template("investors/_bookmark_button.html", startup=startup, bookmarked=bookmark is not None)
+        button = {"id": startup_id, "name": startup.name}
+        return render_template("investors/_bookmark_button.html", startup=button, bookmarked=bookmarked)
     return redirect(safe_next_url(request.form.get("next")) or url_for("startups.startup_page", slug=startup.slug))
 
 

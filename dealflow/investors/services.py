@@ -9,8 +9,9 @@ from decimal import Decimal
 from flask import current_app, render_template
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import delete, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import delete, literal, select, text
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from dealflow.countries import is_country
 from dealflow.extensions import db
@@ -85,27 +86,41 @@ def save_profile(
     return profile
 
 
-def toggle_bookmark(user: User, startup: Startup) -> Bookmark | None:
-    """Bookmark an approved startup, or remove the bookmark; returns the bookmark when one now exists."""
+def toggle_bookmark(user: User, startup_id: int) -> bool:
+    """Bookmark a listed startup, or remove the bookmark; True when it is bookmarked now.
+
+    Two statements, and safe against a double click: the insert adds the pair only for a listed
+    startup and does nothing if the pair exists (ON CONFLICT on the unique pair).
+    """
     _investor(user)
+    dialect = db.engine.dialect.name
+    if dialect == "postgresql":
+        # A bookmark is cheap to redo: its commit need not wait for the disk (a crash can lose the
+        # last fraction of a second of toggles, never corrupt anything).
+        db.session.execute(text("SET LOCAL synchronous_commit = off"))
     removed = db.session.execute(
         delete(Bookmark)
-        .where(Bookmark.investor_id == user.id, Bookmark.startup_id == startup.id)
-        .execution_options(synchronize_session="fetch")
+        .where(Bookmark.investor_id == user.id, Bookmark.startup_id == startup_id)
+        .execution_options(synchronize_session=False)
     )
-    if getattr(removed, "rowcount", 0):  # it was bookmarked (a parallel click may have removed it already)
-        return None
-    if startup.status != StartupStatus.APPROVED:
+    if getattr(removed, "rowcount", 0):
+        return False
+    now = utcnow()
+    listed = select(
+        literal(user.id), Startup.id, literal(PipelineStage.WATCHING.value), literal(now), literal(now)
+    ).where(Startup.id == startup_id, Startup.status == StartupStatus.APPROVED)
+    insert = sqlite_insert if dialect == "sqlite" else postgresql_insert
+    added = db.session.execute(
+        insert(Bookmark)
+        .from_select(["investor_id", "startup_id", "stage", "created_at", "updated_at"], listed)
+        .on_conflict_do_nothing(index_elements=["investor_id", "startup_id"])
+    )
+    if getattr(added, "rowcount", 0):
+        return True
+    exists = select(Bookmark.id).where(Bookmark.investor_id == user.id, Bookmark.startup_id == startup_id)
+    if db.session.scalar(exists) is None:  # not a double click: the startup is not listed
         raise InvestorError(_l("Only listed startups can be bookmarked."))
-    bookmark = Bookmark(investor_id=user.id, startup_id=startup.id, stage=PipelineStage.WATCHING)
-    try:
-        with db.session.begin_nested():
-            db.session.add(bookmark)
-    except IntegrityError:  # a double click: the first request already made it
-        return db.session.scalar(
-            select(Bookmark).where(Bookmark.investor_id == user.id, Bookmark.startup_id == startup.id)
-        )
-    return bookmark
+    return True
 
 
 def update_bookmark(user: User, bookmark: Bookmark, *, note: str | None, stage: PipelineStage) -> None:

@@ -2,7 +2,7 @@
 
 from dealflow.models.activity import AuditLog, Notification
 from dealflow.models.base import Base, UTCDateTime, utcnow
-from dealflow.models.discovery import Bookmark, PipelineStage, SavedSearch, SavedSearchAlert
+from dealflow.models.discovery import Bookmark, ListingState, PipelineStage, SavedSearch, SavedSearchAlert
 from dealflow.models.hub import Hub, hub_region
 from dealflow.models.investor import InvestorKind, InvestorProfile
 from dealflow.models.reference import Region, Sector, Stage
@@ -27,6 +27,7 @@ __all__ = [
     "OPEN_REVISION_STATUSES",
     "AuditLog",
     "Bookmark",
+    "ListingState",
     "PipelineStage",
     "SavedSearch",
     "SavedSearchAlert",

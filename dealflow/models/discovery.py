@@ -6,7 +6,7 @@ import enum
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from dealflow.models.base import Base, UTCDateTime, string_enum, utcnow
@@ -65,3 +65,16 @@ class SavedSearchAlert(Base):
     saved_search_id: Mapped[int] = mapped_column(ForeignKey("saved_search.id", ondelete="CASCADE"), primary_key=True)
     startup_id: Mapped[int] = mapped_column(ForeignKey("startup.id", ondelete="CASCADE"), primary_key=True)
     sent_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ListingState(Base):
+    """One row whose generation grows with every change to any startup, in the same transaction.
+
+    Discovery keys its cached pages, counts and facets by it, so a cache is exact: the first request
+    after a change reads a new generation and computes afresh, in every worker.
+    """
+
+    __tablename__ = "listing_state"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    generation: Mapped[int] = mapped_column(BigInteger, default=0)

@@ -89,6 +89,21 @@ class Startup(Base):
             "ix_startup_approved_created_at", "created_at", sqlite_where=APPROVED_ONLY, postgresql_where=APPROVED_ONLY
         ),
         Index("ix_startup_approved_ask_usd", "ask_usd", sqlite_where=APPROVED_ONLY, postgresql_where=APPROVED_ONLY),
+        # Single-dimension filters (a sector alone, a stage alone), which the composite cannot serve.
+        Index(
+            "ix_startup_approved_sector",
+            "sector_code",
+            "created_at",
+            sqlite_where=APPROVED_ONLY,
+            postgresql_where=APPROVED_ONLY,
+        ),
+        Index(
+            "ix_startup_approved_stage",
+            "stage_code",
+            "created_at",
+            sqlite_where=APPROVED_ONLY,
+            postgresql_where=APPROVED_ONLY,
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -1,0 +1,47 @@
+"""Rendered HTML fragments kept per worker, keyed by everything they are made from.
+
+A fragment is a pure function of its key (the values shown and the page's language), so a changed
+profile simply has a new key: nothing needs invalidating, and a stale fragment cannot be served.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
+from typing import Any, TypeVar
+
+from flask import current_app
+
+T = TypeVar("T")
+
+
+class FragmentCache:
+    """A bounded least-recently-used map from a fragment's inputs to its HTML."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._items: OrderedDict[Hashable, Any] = OrderedDict()
+
+    def get_or_render(self, key: Hashable, render: Callable[[], T]) -> T:
+        if self.size <= 0:
+            return render()
+        html = self._items.get(key)
+        if html is not None:
+            self._items.move_to_end(key)
+            return html  # type: ignore[no-any-return]
+        html = render()
+        self._items[key] = html
+        if len(self._items) > self.size:
+            self._items.popitem(last=False)
+        return html
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+
+def fragments() -> FragmentCache:
+    """The application's fragment cache (one per worker process)."""
+    cache = current_app.extensions.get("dealflow_fragments")
+    if cache is None:
+        cache = current_app.extensions["dealflow_fragments"] = FragmentCache(current_app.config["FRAGMENT_CACHE_SIZE"])
+    return cache

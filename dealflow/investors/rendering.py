@@ -1,0 +1,71 @@
+"""The costly parts of the discovery page, rendered once per content and language and then reused.
+
+PERFORMANCE.md measured that rendering twenty cards costs several times a bare request; a card and
+the filter panel only change when what they show changes, and that is exactly their cache key.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from flask import render_template
+from flask_babel import get_locale
+from flask_wtf.csrf import generate_csrf
+from markupsafe import Markup, escape
+
+from dealflow.fragments import fragments
+from dealflow.investors.queries import DiscoveryQuery, Results, StartupRow
+
+CARD_SLOTS = ("<!--bookmark-->", "<!--fit-->")
+TOKEN_SLOT, NEXT_SLOT = "\x00csrf\x00", "\x00next\x00"
+
+
+def card_parts(startup: StartupRow) -> tuple[Markup, Markup, Markup]:
+    """A result card in three pieces, around the places where the bookmark button and the fit go."""
+
+    def render() -> tuple[Markup, Markup, Markup]:
+        html = render_template("investors/_card.html", s=startup)
+        head, rest = html.split(CARD_SLOTS[0], 1)
+        middle, tail = rest.split(CARD_SLOTS[1], 1)
+        return Markup(head), Markup(middle), Markup(tail)  # noqa: S704 -- rendered by Jinja with autoescape
+
+    return fragments().get_or_render(("card", str(get_locale()), startup), render)
+
+
+def fit_line(fit: int, reasons: list[str]) -> Markup:
+    """The fit badge and its reasons; a handful of variants per language."""
+    return fragments().get_or_render(
+        ("fit", str(get_locale()), fit, tuple(reasons)),
+        lambda: Markup(render_template("investors/_fit.html", fit=fit, reasons=reasons)),  # noqa: S704
+    )
+
+
+def bookmark_buttons(next_url: str) -> Callable[[StartupRow, bool], Markup]:
+    """A bookmark button renderer for one page: the cached button with this page's CSRF token and return path."""
+    token, back = str(escape(generate_csrf())), str(escape(next_url))
+
+    def button(startup: StartupRow, bookmarked: bool) -> Markup:
+        html = fragments().get_or_render(
+            ("bookmark", str(get_locale()), startup.id, startup.name, bookmarked),
+            lambda: render_template(
+                "investors/_bookmark_button.html",
+                startup=startup,
+                bookmarked=bookmarked,
+                token=TOKEN_SLOT,
+                next_url=NEXT_SLOT,
+            ),
+        )
+        return Markup(html.replace(TOKEN_SLOT, token).replace(NEXT_SLOT, back))  # noqa: S704 -- both escaped above
+
+    return button
+
+
+def filters_panel(query: DiscoveryQuery, results: Results, groups: Any) -> Markup:
+    """The filter form with facet counts; the same query, counts and language give the same HTML."""
+    facets = tuple(sorted((name, tuple(sorted(counts.items()))) for name, counts in results.facets.items()))
+
+    def render() -> Markup:
+        return Markup(render_template("investors/_filters.html", query=query, results=results, filter_groups=groups()))  # noqa: S704
+
+    return fragments().get_or_render(("filters", str(get_locale()), query.without_page(), facets), render)
