@@ -10,9 +10,14 @@ from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from typing import Any, TypeVar
 
-from flask import current_app
+from flask import current_app, g, request
+from flask_wtf.csrf import generate_csrf
+from markupsafe import Markup, escape
 
 T = TypeVar("T")
+
+# Stand-ins rendered into a cached fragment where each request has its own value.
+TOKEN_SLOT, NEXT_SLOT = "\x00csrf\x00", "\x00next\x00"
 
 
 class FragmentCache:
@@ -45,3 +50,16 @@ def fragments() -> FragmentCache:
     if cache is None:
         cache = current_app.extensions["dealflow_fragments"] = FragmentCache(current_app.config["FRAGMENT_CACHE_SIZE"])
     return cache
+
+
+def this_page() -> str:
+    """The path (and query) of the current page, for forms that come back to it."""
+    return request.full_path if request.query_string else request.path
+
+
+def fill_slots(html: str) -> Markup:
+    """A cached fragment with this request's CSRF token and page path put in its slots, both escaped."""
+    values = g.get("_fragment_slot_values")
+    if values is None:
+        values = g._fragment_slot_values = (str(escape(generate_csrf())), str(escape(this_page())))
+    return Markup(html.replace(TOKEN_SLOT, values[0]).replace(NEXT_SLOT, values[1]))  # noqa: S704 -- escaped above

@@ -6,12 +6,14 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import flask_babel
-from flask import Flask, Response, current_app, has_request_context, request
+from flask import Flask, Response, current_app, has_request_context, render_template, request
 from flask_babel import get_locale
 from flask_login import current_user
+from markupsafe import Markup
 
 from dealflow import labels
 from dealflow.countries import country_name
+from dealflow.fragments import NEXT_SLOT, TOKEN_SLOT, fill_slots, fragments
 from dealflow.models import PipelineStage
 from dealflow.notifications import services as notification_services
 from dealflow.reference.data import SECTORS, STAGES, reference_name, region_name
@@ -55,12 +57,23 @@ def register_request_hooks(app: Flask) -> None:
     app.after_request(_security_headers)
 
 
-def _template_globals() -> dict[str, Any]:
+def page_chrome(part: str) -> Markup:
+    """The navigation bar or the footer: the same for every page of one account, language and unread count."""
     locale = str(get_locale() or current_app.config["BABEL_DEFAULT_LOCALE"])
     signed_in = has_request_context() and current_user.is_authenticated
-    unread = notification_services.unread_count(int(current_user.id)) if signed_in else 0
+    unread = notification_services.unread_count(int(current_user.id)) if signed_in and part == "navbar" else 0
+    account = (current_user.id, current_user.role, current_user.name) if signed_in else None
+    html = fragments().get_or_render(
+        ("chrome", part, locale, account, unread),
+        lambda: render_template(f"_{part}.html", token=TOKEN_SLOT, next_url=NEXT_SLOT, unread_notifications=unread),
+    )
+    return fill_slots(html)
+
+
+def _template_globals() -> dict[str, Any]:
+    locale = str(get_locale() or current_app.config["BABEL_DEFAULT_LOCALE"])
     return {
-        "unread_notifications": unread,
+        "page_chrome": page_chrome,
         "current_locale": locale,
         "languages": labels.LANGUAGE_NAMES,
         "role_label": labels.role_label,

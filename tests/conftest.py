@@ -23,6 +23,7 @@ from sqlalchemy.orm import scoped_session, sessionmaker
 from config import normalise_database_url
 from dealflow import create_app
 from dealflow.extensions import db, limiter
+from dealflow.fragments import FragmentCache
 
 TEST_DB = os.environ.get("DEALFLOW_TEST_DB", "sqlite")
 
@@ -127,6 +128,15 @@ def _isolated(request: pytest.FixtureRequest) -> Iterator[None]:
             db.session = original
             outer.rollback()
             connection.close()
+
+
+@pytest.fixture
+def caches_on(app: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Discovery's caches as in production, fresh for this test (the default test settings turn them off)."""
+    monkeypatch.setitem(app.config, "DISCOVERY_CACHE_SIZE", 100)
+    monkeypatch.setitem(app.config, "FRAGMENT_CACHE_SIZE", 100)
+    monkeypatch.setitem(app.extensions, "dealflow_discovery", FragmentCache(100))
+    monkeypatch.setitem(app.extensions, "dealflow_fragments", FragmentCache(100))
 
 
 @pytest.fixture

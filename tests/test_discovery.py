@@ -324,17 +324,6 @@ def test_startups_can_be_found_after_their_profile_changes() -> None:
     assert names(discover(DiscoveryQuery(text="old"), None, None)) == set()
 
 
-@pytest.fixture
-def caches_on(app: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Discovery's caches as in production, fresh for this test (the default test settings turn them off)."""
-    from dealflow.fragments import FragmentCache
-
-    monkeypatch.setitem(app.config, "DISCOVERY_CACHE_SIZE", 100)
-    monkeypatch.setitem(app.config, "FRAGMENT_CACHE_SIZE", 100)
-    monkeypatch.setitem(app.extensions, "dealflow_discovery", FragmentCache(100))
-    monkeypatch.setitem(app.extensions, "dealflow_fragments", FragmentCache(100))
-
-
 def test_cached_pages_counts_and_facets_follow_every_change_to_a_startup(caches_on: None) -> None:
     def statements(query: DiscoveryQuery) -> tuple[int, Any]:
         seen: list[str] = []

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_login import LoginManager, current_user
+from sqlalchemy.orm import joinedload
 
 from dealflow.extensions import db
 from dealflow.models import User
@@ -14,7 +15,8 @@ def load_user(session_id: str) -> User | None:
     user_id, _, version = session_id.partition(":")
     if not (user_id.isdigit() and version.isdigit()):
         return None
-    user = db.session.get(User, int(user_id))
+    # Investors' pages nearly all read the profile (fit, foreign/domestic): load it in the same statement.
+    user = db.session.get(User, int(user_id), options=[joinedload(User.investor_profile)])
     if user is None or not user.active or user.session_version != int(version):
         return None
     return user

@@ -6,19 +6,16 @@ the filter panel only change when what they show changes, and that is exactly th
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from flask import render_template
 from flask_babel import get_locale
-from flask_wtf.csrf import generate_csrf
-from markupsafe import Markup, escape
+from markupsafe import Markup
 
-from dealflow.fragments import fragments
+from dealflow.fragments import NEXT_SLOT, TOKEN_SLOT, fill_slots, fragments
 from dealflow.investors.queries import DiscoveryQuery, Results, StartupRow
 
 CARD_SLOTS = ("<!--bookmark-->", "<!--fit-->")
-TOKEN_SLOT, NEXT_SLOT = "\x00csrf\x00", "\x00next\x00"
 
 
 def card_parts(startup: StartupRow) -> tuple[Markup, Markup, Markup]:
@@ -41,24 +38,19 @@ def fit_line(fit: int, reasons: list[str]) -> Markup:
     )
 
 
-def bookmark_buttons(next_url: str) -> Callable[[StartupRow, bool], Markup]:
-    """A bookmark button renderer for one page: the cached button with this page's CSRF token and return path."""
-    token, back = str(escape(generate_csrf())), str(escape(next_url))
-
-    def button(startup: StartupRow, bookmarked: bool) -> Markup:
-        html = fragments().get_or_render(
-            ("bookmark", str(get_locale()), startup.id, startup.name, bookmarked),
-            lambda: render_template(
-                "investors/_bookmark_button.html",
-                startup=startup,
-                bookmarked=bookmarked,
-                token=TOKEN_SLOT,
-                next_url=NEXT_SLOT,
-            ),
-        )
-        return Markup(html.replace(TOKEN_SLOT, token).replace(NEXT_SLOT, back))  # noqa: S704 -- both escaped above
-
-    return button
+def bookmark_button(startup: StartupRow, bookmarked: bool) -> Markup:
+    """The bookmark toggle of a card: cached per startup, name, state and language, with this page's slots."""
+    html = fragments().get_or_render(
+        ("bookmark", str(get_locale()), startup.id, startup.name, bookmarked),
+        lambda: render_template(
+            "investors/_bookmark_button.html",
+            startup=startup,
+            bookmarked=bookmarked,
+            token=TOKEN_SLOT,
+            next_url=NEXT_SLOT,
+        ),
+    )
+    return fill_slots(html)
 
 
 def filters_panel(query: DiscoveryQuery, results: Results, groups: Any) -> Markup:

@@ -19,7 +19,7 @@ from dealflow.extensions import db, limiter
 from dealflow.investors import services
 from dealflow.investors.forms import BookmarkForm, InvestorProfileForm, RenameSearchForm, SaveSearchForm
 from dealflow.investors.queries import DiscoveryQuery, discover
-from dealflow.investors.rendering import bookmark_buttons, card_parts, filters_panel, fit_line
+from dealflow.investors.rendering import bookmark_button, card_parts, filters_panel, fit_line
 from dealflow.models import Bookmark, InvestorKind, PipelineStage, Role, SavedSearch, Startup
 from dealflow.reference.data import REGIONS, SECTORS, STAGES, reference_name, region_name
 from dealflow.startups.forms import ConfirmForm
@@ -59,7 +59,7 @@ def browse() -> str:
             url_for("investors.browse") + "?" + urlencode({**query.to_args(), "page": page}, doseq=True)
         ),
         "query_string": urlencode(query.to_args(), doseq=True),
-        "bookmark_button": bookmark_buttons(request.full_path if request.query_string else request.path),
+        "bookmark_button": bookmark_button,
         "fit_line": fit_line,
         "can_bookmark": user.role == Role.INVESTOR,
     }

@@ -19,7 +19,12 @@ bp = Blueprint("notifications", __name__)
 def index() -> str:
     """The newest notifications, unread ones marked."""
     user = signed_in_user()
-    return render_template("notifications/index.html", notifications=services.recent(user.id), text_of=services.text_of)
+    return render_template(
+        "notifications/index.html",
+        notifications=services.recent(user.id),
+        unread_notifications=services.unread_count(user.id),
+        text_of=services.text_of,
+    )
 
 
 @bp.route("/notifications/read", methods=["POST"])
