@@ -25,6 +25,10 @@ from pathlib import Path
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from bench.seed import WORDS  # noqa: E402
+from dealflow.reference.data import REGIONS, SECTORS  # noqa: E402
+
 ROOT = Path(__file__).resolve().parent.parent
 BENCH = ROOT / "bench"
 WORK = BENCH / "work"
@@ -36,6 +40,9 @@ SCENARIOS = {
     "browse": ("/startups/?region=KZ-43&region=KZ-61&sector=agritech&stage=seed", "get.lua"),
     "search": ("/startups/?q=irrigation&sector=agritech", "get.lua"),
     "bookmark": ("/startups/{startup_id}/bookmark", "post.lua"),
+    # Not one of the four: every request a different word, sector, region and page, so the
+    # caches rarely help; it shows what searches cost when each investor asks something new.
+    "search_varied": ("/startups/", "varied.lua"),
 }
 
 
@@ -124,7 +131,14 @@ def bench(engine_name: str) -> dict[str, dict[str, float]]:
             except OSError:
                 time.sleep(0.2)
         cookie, token, startup_id = log_in(base)
-        env = {**env, "BENCH_COOKIE": cookie, "BENCH_BODY": urllib.parse.urlencode({"csrf_token": token})}
+        env = {
+            **env,
+            "BENCH_COOKIE": cookie,
+            "BENCH_BODY": urllib.parse.urlencode({"csrf_token": token}),
+            "BENCH_WORDS": ",".join(urllib.parse.quote(word) for word in WORDS),
+            "BENCH_SECTORS": ",".join(sector.code for sector in SECTORS),
+            "BENCH_REGIONS": ",".join(region.code for region in REGIONS),
+        }
         results: dict[str, dict[str, float]] = {}
         for name, (path, script) in SCENARIOS.items():
             results[name] = wrk(base + path.format(startup_id=startup_id), script, env)

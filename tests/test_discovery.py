@@ -114,8 +114,12 @@ def test_search_ranks_name_matches_first_and_keeps_other_filters() -> None:
     listed(name="Aral Fish", description="fish farming", region_code="KZ-43")
     listed(name="Steppe", description="Trading aral fish nationwide", region_code="KZ-43")
     listed(name="Aral Far", description="unrelated", region_code="KZ-47")
+    listed(name="Lake Tours", tagline="Boat trips on the Aral", description="tourism", region_code="KZ-43")
     results = discover(DiscoveryQuery(text="aral", regions=("KZ-43",)), None, None)
-    assert [c.startup.name for c in results.cards] == ["Aral Fish", "Steppe"]
+    assert [c.startup.name for c in results.cards] == ["Aral Fish", "Lake Tours", "Steppe"]
+    assert results.total == 3
+    newest = discover(DiscoveryQuery(text="aral", regions=("KZ-43",), sort="newest"), None, None)
+    assert [c.startup.name for c in newest.cards] == ["Lake Tours", "Steppe", "Aral Fish"]
 
 
 def test_discovery_issues_the_same_number_of_statements_for_1_or_20_results(app: Any) -> None:
@@ -364,3 +368,22 @@ def test_a_cached_card_shows_the_profile_as_changed(caches_on: None, auth: Auth,
     assert "Before Rename" not in page
     russian = client.get("/startups/?sector=agritech", headers={"Accept-Language": "ru"}).get_data(as_text=True)
     assert "After Rename" in russian
+
+
+def test_the_exact_count_is_shown_and_paging_stops_at_the_pageable_limit(
+    auth: Auth, client: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from dealflow.investors import queries
+
+    monkeypatch.setattr(queries, "PAGEABLE", 20)
+    for n in range(23):
+        listed(name=f"Counted {n}", sector_code="fintech")
+    reader = investor()
+    auth.login(reader.email, PASSWORD)
+    page = client.get("/startups/?sector=fintech").get_data(as_text=True)
+    assert "23 startups" in page
+    assert "Only the first 20 can be paged through" in page
+    assert "Page 1 of 1" not in page  # a single page: no pager at all
+    beyond = client.get("/startups/?sector=fintech&page=2").get_data(as_text=True)
+    assert "Counted 22<" in beyond  # a page past the limit shows the last pageable one
+    assert "Counted 2<" not in beyond

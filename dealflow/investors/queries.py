@@ -18,7 +18,7 @@ from dealflow.investors.listing import current_generation
 from dealflow.models import Bookmark, Instrument, InvestorProfile, Startup
 
 PER_PAGE = 20
-COUNT_CAP = 1000
+PAGEABLE = 1000  # results one can page through; deep OFFSETs cost more than they help
 SORTS = ("newest", "ask_asc", "ask_desc", "relevance", "fit")
 MAIN_HUBS = ("KZ-71", "KZ-75")
 
@@ -121,7 +121,11 @@ def _conditions(q: DiscoveryQuery, dialect: str, skip: str | None = None) -> lis
     """The filters as SQL; facets skip their own dimension so every value shows what choosing it gives."""
     conditions: list[ColumnElement[bool]] = [APPROVED]
     if q.text:
-        matching = search.condition(dialect, q.text)
+        indexed = any(
+            values and skip != name
+            for name, values in (("region", q.regions), ("sector", q.sectors), ("stage", q.stages))
+        )
+        matching = search.condition(dialect, q.text, indexed_filters=indexed)
         conditions.append(matching if matching is not None else literal(False))
     if q.regions and skip != "region":
         conditions.append(Startup.region_code.in_(q.regions))
@@ -240,19 +244,21 @@ class Card:
 class Results:
     cards: list[Card]
     total: int
-    capped: bool
+    capped: bool  # more results than one can page through
     page: int
     pages: int
     facets: dict[str, dict[str, int]] = field(default_factory=dict)
+    pageable: int = PAGEABLE
 
 
 def discover(q: DiscoveryQuery, profile: InvestorProfile | None, investor_id: int | None) -> Results:
     """One page of results with counts and facets, in a fixed number of statements whatever the sizes.
 
-    The page, the capped count and the facets are kept per worker, keyed by the listing generation
+    The page, the count and the facets are kept per worker, keyed by the listing generation
     (bumped with every change to a startup), so they are exact; bookmarks and fit are per investor
     and computed on every request.
     """
+    q = replace(q, page=min(q.page, max(1, PAGEABLE // PER_PAGE)))  # no deep OFFSETs, even from a typed URL
     dialect = db.engine.dialect.name
     cache = _cache()
     generation = current_generation() if cache is not None else None
@@ -266,10 +272,10 @@ def discover(q: DiscoveryQuery, profile: InvestorProfile | None, investor_id: in
         return _aggregates(q, dialect)
 
     if cache is None:
-        rows, (capped_total, facets) = page(), aggregates()
+        rows, (total, facets) = page(), aggregates()
     else:
         rows = cache.get_or_render(("page", *base, q, ranking), page)
-        capped_total, facets = cache.get_or_render(("aggregates", *base, replace(q, page=1, sort="")), aggregates)
+        total, facets = cache.get_or_render(("aggregates", *base, replace(q, page=1, sort="")), aggregates)
     marked: set[int] = set()
     if investor_id is not None and rows:
         marked = set(
@@ -283,13 +289,13 @@ def discover(q: DiscoveryQuery, profile: InvestorProfile | None, investor_id: in
     for row in rows:
         reasons = fit_reasons(row, profile)
         cards.append(Card(row, sum(FIT_POINTS[r] for r in reasons), reasons, row.id in marked))
-    total = min(capped_total, COUNT_CAP)
     return Results(
         cards=cards,
         total=total,
-        capped=capped_total > COUNT_CAP,
+        capped=total > PAGEABLE,
+        pageable=PAGEABLE,
         page=q.page,
-        pages=max(1, -(-total // PER_PAGE)),
+        pages=max(1, -(-min(total, PAGEABLE) // PER_PAGE)),
         facets=facets,
     )
 
@@ -321,18 +327,14 @@ def _profile_key(profile: InvestorProfile | None) -> tuple[Any, ...] | None:
 def _page_rows(q: DiscoveryQuery, dialect: str, profile: InvestorProfile | None) -> list[StartupRow]:
     """The startups of one page, in order."""
     ids = select(Startup.id).where(*_conditions(q, dialect))
-    relevance: ColumnElement[Any] | None = None
-    if q.order == "relevance":
-        joined, relevance = search.ranked(dialect, q.text)
-        if joined is not None:
-            found = joined.subquery("matches")
-            ids = ids.join(found, found.c.id == Startup.id)
-            relevance = found.c.relevance
+    relevance = search.relevance(dialect, q.text) if q.order == "relevance" else None
     orders: dict[str, list[Any]] = {
         "newest": [Startup.created_at.desc()],
         "ask_asc": [Startup.ask_usd.asc()],
         "ask_desc": [Startup.ask_usd.desc()],
-        "relevance": [relevance.desc()] if relevance is not None else [Startup.created_at.desc()],
+        "relevance": [relevance.desc(), Startup.created_at.desc()]
+        if relevance is not None
+        else [Startup.created_at.desc()],
         "fit": [fit_score(profile).desc(), Startup.created_at.desc()] if q.order == "fit" else [],
     }
     page_query = (
@@ -345,15 +347,13 @@ def _page_rows(q: DiscoveryQuery, dialect: str, profile: InvestorProfile | None)
 
 
 def _aggregates(q: DiscoveryQuery, dialect: str) -> tuple[int, dict[str, dict[str, int]]]:
-    """The capped count and the facets, the costly part of a page."""
-    filtered = select(Startup.id).where(*_conditions(q, dialect))
-    total = db.session.scalar(select(func.count()).select_from(filtered.limit(COUNT_CAP + 1).subquery())) or 0
-    nothing = bool(q.text) and not search.terms(q.text)
-    return total, {} if nothing else _facets(q, dialect)
+    """The number of matching startups and the facets, in one grouped statement.
 
-
-def _facets(q: DiscoveryQuery, dialect: str) -> dict[str, dict[str, int]]:
-    """Counts beside each filter value, in one grouped statement for all four dimensions."""
+    The region facet ignores only the region filter, so the total is its count over the chosen
+    regions (or over all of them): no separate COUNT is needed.
+    """
+    if q.text and not search.terms(q.text):
+        return 0, {}
     parts = []
     for name, column in (
         ("region", Startup.region_code),
@@ -366,8 +366,10 @@ def _facets(q: DiscoveryQuery, dialect: str) -> dict[str, dict[str, int]]:
         )
         parts.append(part.group_by(column))
     facets: dict[str, dict[str, int]] = {"region": {}, "sector": {}, "stage": {}, "instrument": {}}
-    union = parts[0].union_all(*parts[1:])
-    for facet, value, count in db.session.execute(union):
+    total = 0
+    for facet, value, count in db.session.execute(parts[0].union_all(*parts[1:])):
+        if facet == "region" and (not q.regions or value in q.regions):
+            total += int(count)
         if value is not None:
             facets[facet][str(value)] = int(count)
-    return facets
+    return total, facets

@@ -13,7 +13,7 @@ from flask_babel import get_locale
 from markupsafe import Markup
 
 from dealflow.fragments import NEXT_SLOT, TOKEN_SLOT, fill_slots, fragments
-from dealflow.investors.queries import DiscoveryQuery, Results, StartupRow
+from dealflow.investors.queries import Card, DiscoveryQuery, Results, StartupRow
 
 CARD_SLOTS = ("<!--bookmark-->", "<!--fit-->")
 
@@ -51,6 +51,17 @@ def bookmark_button(startup: StartupRow, bookmarked: bool) -> Markup:
         ),
     )
     return fill_slots(html)
+
+
+def result_cards(cards: list[Card], can_bookmark: bool) -> Markup:
+    """The list items of a page of results, joined here rather than looped over in the template."""
+    items = []
+    for card in cards:
+        head, middle, tail = card_parts(card.startup)
+        button = bookmark_button(card.startup, card.bookmarked) if can_bookmark else ""
+        fit = fit_line(card.fit, card.reasons) if card.reasons else ""
+        items.append(f'<li class="col-md-6">{head}{button}{middle}{fit}{tail}</li>')
+    return Markup("\n".join(items))  # noqa: S704 -- joins fragments Jinja rendered and escaped
 
 
 def filters_panel(query: DiscoveryQuery, results: Results, groups: Any) -> Markup:

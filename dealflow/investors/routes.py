@@ -19,7 +19,7 @@ from dealflow.extensions import db, limiter
 from dealflow.investors import services
 from dealflow.investors.forms import BookmarkForm, InvestorProfileForm, RenameSearchForm, SaveSearchForm
 from dealflow.investors.queries import DiscoveryQuery, discover
-from dealflow.investors.rendering import bookmark_button, card_parts, filters_panel, fit_line
+from dealflow.investors.rendering import filters_panel, result_cards
 from dealflow.models import Bookmark, InvestorKind, PipelineStage, Role, SavedSearch, Startup
 from dealflow.reference.data import REGIONS, SECTORS, STAGES, reference_name, region_name
 from dealflow.startups.forms import ConfirmForm
@@ -54,13 +54,11 @@ def browse() -> str:
     context = {
         "query": query,
         "results": results,
-        "card_parts": card_parts,
+        "result_cards": result_cards,
         "page_url": lambda page: (
             url_for("investors.browse") + "?" + urlencode({**query.to_args(), "page": page}, doseq=True)
         ),
         "query_string": urlencode(query.to_args(), doseq=True),
-        "bookmark_button": bookmark_button,
-        "fit_line": fit_line,
         "can_bookmark": user.role == Role.INVESTOR,
     }
     if request.headers.get("HX-Request") == "true":

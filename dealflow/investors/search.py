@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from sqlalchemy import Float, Integer, Select, column, func, literal_column, select, table
+from sqlalchemy import Float, Integer, Select, case, column, func, literal_column, select, table
 from sqlalchemy.sql.elements import ColumnElement
 
 from dealflow.models import Startup
@@ -53,39 +53,45 @@ def terms(text: str) -> list[str]:
     return [stem(word.lower()) for word in WORD.findall(text)][:MAX_TERMS]
 
 
-def _fts_expression(words: list[str]) -> str:
-    return " AND ".join(f'"{word}"*' for word in words)
+def _fts_expression(words: list[str], column: str | None = None) -> str:
+    expression = " AND ".join(f'"{word}"*' for word in words)
+    return f"{{{column}}} : ({expression})" if column else expression
+
+
+def _fts_rowids(words: list[str], column: str | None = None) -> Select[tuple[int]]:
+    return select(_fts.c.rowid).where(literal_column("startup_fts").op("MATCH")(_fts_expression(words, column)))
 
 
 def _tsquery(words: list[str]) -> ColumnElement[Any]:
     return func.to_tsquery("simple", " & ".join(f"{word}:*" for word in words))
 
 
-def condition(dialect: str, text: str) -> ColumnElement[bool] | None:
+def condition(dialect: str, text: str, *, indexed_filters: bool = False) -> ColumnElement[bool] | None:
     """A WHERE condition on startup: name, tagline or description hold every word (prefix-matched).
 
-    On SQLite it is an IN over the FTS5 table, so the index drives the search instead of a join that
-    the planner might run once per startup row.
+    On SQLite it is an IN over the FTS5 table. When a region, sector or stage filter is there too, the
+    unary plus keeps SQLite from driving the query by the match list (a common word matches a fifth of
+    all startups): the filter's partial index drives and the matches are only probed.
     """
     words = terms(text)
     if not words:
         return None
     if dialect == "sqlite":
-        matches = select(_fts.c.rowid).where(literal_column("startup_fts").op("MATCH")(_fts_expression(words)))
-        return Startup.id.in_(matches)
+        matches = _fts_rowids(words)
+        return literal_column("+startup.id").in_(matches) if indexed_filters else Startup.id.in_(matches)
     return _search_vector.op("@@")(_tsquery(words))
 
 
-def ranked(dialect: str, text: str) -> tuple[Select[int, float] | None, ColumnElement[float] | None]:
-    """How to order by relevance: a (startup id, relevance) subquery to join on SQLite, a column on PostgreSQL."""
+def relevance(dialect: str, text: str) -> ColumnElement[float] | None:
+    """A score to sort by, higher first: PostgreSQL's ts_rank (name above tagline above description);
+    on SQLite, whether the name, then the tagline, hold the words — read from the index in two lookups
+    rather than scoring every match, which for a common word would mean tens of thousands of rows.
+    """
     words = terms(text)
     if not words:
-        return None, None
+        return None
     if dialect == "sqlite":
-        # bm25 ranks better matches lower; negate it so that higher is better on both engines.
-        rank = -func.bm25(literal_column("startup_fts"), 10.0, 5.0, 1.0)
-        subquery = select(_fts.c.rowid.label("id"), rank.label("relevance")).where(
-            literal_column("startup_fts").op("MATCH")(_fts_expression(words))
-        )
-        return subquery, None
-    return None, func.ts_rank(_search_vector, _tsquery(words))
+        in_name = case((Startup.id.in_(_fts_rowids(words, "name")), 2), else_=0)
+        in_tagline = case((Startup.id.in_(_fts_rowids(words, "tagline")), 1), else_=0)
+        return in_name + in_tagline
+    return func.ts_rank(_search_vector, _tsquery(words))
