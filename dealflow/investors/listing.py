@@ -1,4 +1,4 @@
-"""The listing generation: a number bumped in the same transaction as any change to a startup.
+"""The listing generation: a number bumped in the same transaction as any change to a listed startup.
 
 Discovery's caches are keyed by it, so they never serve a page, count or facet that a committed
 change has made stale, whichever worker made the change.
@@ -9,17 +9,25 @@ from __future__ import annotations
 from itertools import chain
 from typing import Any
 
-from sqlalchemy import event, select, update
+from sqlalchemy import event, inspect, select, update
 from sqlalchemy.orm import Session
 
 from dealflow.extensions import db
-from dealflow.models import ListingState, Startup
+from dealflow.models import ListingState, Startup, StartupStatus
 
 _registered = False
 
 
+def _touches_listing(startup: Startup) -> bool:
+    """Whether a change is seen by investors: the startup is listed, or was until this flush."""
+    status = inspect(startup).attrs.status.history
+    return StartupStatus.APPROVED in (*status.unchanged, *status.added, *status.deleted)
+
+
 def _bump_on_startup_change(session: Session, _flush_context: Any) -> None:
-    if any(isinstance(item, Startup) for item in chain(session.new, session.dirty, session.deleted)):
+    # after_flush still sees the flushed objects and their attribute history.
+    changed = chain(session.new, session.dirty, session.deleted)
+    if any(isinstance(item, Startup) and _touches_listing(item) for item in changed):
         session.connection().execute(
             update(ListingState).where(ListingState.id == 1).values(generation=ListingState.generation + 1)
         )
