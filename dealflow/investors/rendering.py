@@ -12,13 +12,13 @@ from flask import render_template
 from flask_babel import get_locale
 from markupsafe import Markup
 
-from dealflow.fragments import NEXT_SLOT, TOKEN_SLOT, fill_slots, fragments
+from dealflow.fragments import NEXT_SLOT, TOKEN_SLOT, FragmentCache, fill_slots, fragments
 from dealflow.investors.queries import Card, DiscoveryQuery, Results, StartupRow
 
 CARD_SLOTS = ("<!--bookmark-->", "<!--fit-->")
 
 
-def card_parts(startup: StartupRow) -> tuple[Markup, Markup, Markup]:
+def card_parts(startup: StartupRow, locale: str, cache: FragmentCache) -> tuple[Markup, Markup, Markup]:
     """A result card in three pieces, around the places where the bookmark button and the fit go."""
 
     def render() -> tuple[Markup, Markup, Markup]:
@@ -27,21 +27,21 @@ def card_parts(startup: StartupRow) -> tuple[Markup, Markup, Markup]:
         middle, tail = rest.split(CARD_SLOTS[1], 1)
         return Markup(head), Markup(middle), Markup(tail)  # noqa: S704 -- rendered by Jinja with autoescape
 
-    return fragments().get_or_render(("card", str(get_locale()), startup), render)
+    return cache.get_or_render(("card", locale, startup), render)
 
 
-def fit_line(fit: int, reasons: list[str]) -> Markup:
+def fit_line(fit: int, reasons: list[str], locale: str, cache: FragmentCache) -> Markup:
     """The fit badge and its reasons; a handful of variants per language."""
-    return fragments().get_or_render(
-        ("fit", str(get_locale()), fit, tuple(reasons)),
+    return cache.get_or_render(
+        ("fit", locale, fit, tuple(reasons)),
         lambda: Markup(render_template("investors/_fit.html", fit=fit, reasons=reasons)),  # noqa: S704
     )
 
 
-def bookmark_button(startup: StartupRow, bookmarked: bool) -> Markup:
+def bookmark_button(startup: StartupRow, bookmarked: bool, locale: str, cache: FragmentCache) -> Markup:
     """The bookmark toggle of a card: cached per startup, name, state and language, with this page's slots."""
-    html = fragments().get_or_render(
-        ("bookmark", str(get_locale()), startup.id, startup.name, bookmarked),
+    html = cache.get_or_render(
+        ("bookmark", locale, startup.id, startup.name, bookmarked),
         lambda: render_template(
             "investors/_bookmark_button.html",
             startup=startup,
@@ -55,11 +55,12 @@ def bookmark_button(startup: StartupRow, bookmarked: bool) -> Markup:
 
 def result_cards(cards: list[Card], can_bookmark: bool) -> Markup:
     """The list items of a page of results, joined here rather than looped over in the template."""
+    locale, cache = str(get_locale()), fragments()
     items = []
     for card in cards:
-        head, middle, tail = card_parts(card.startup)
-        button = bookmark_button(card.startup, card.bookmarked) if can_bookmark else ""
-        fit = fit_line(card.fit, card.reasons) if card.reasons else ""
+        head, middle, tail = card_parts(card.startup, locale, cache)
+        button = bookmark_button(card.startup, card.bookmarked, locale, cache) if can_bookmark else ""
+        fit = fit_line(card.fit, card.reasons, locale, cache) if card.reasons else ""
         items.append(f'<li class="col-md-6">{head}{button}{middle}{fit}{tail}</li>')
     return Markup("\n".join(items))  # noqa: S704 -- joins fragments Jinja rendered and escaped
 
