@@ -8,14 +8,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import render_template
+from flask import render_template, url_for
 from flask_babel import get_locale
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from dealflow.fragments import NEXT_SLOT, TOKEN_SLOT, FragmentCache, fill_slots, fragments
 from dealflow.investors.queries import Card, DiscoveryQuery, Results, StartupRow
 
 CARD_SLOTS = ("<!--bookmark-->", "<!--fit-->")
+ID_SLOT, NAME_SLOT = "\x00id\x00", "\x00name\x00"
 
 
 def card_parts(startup: StartupRow, locale: str, cache: FragmentCache) -> tuple[Markup, Markup, Markup]:
@@ -39,18 +40,19 @@ def fit_line(fit: int, reasons: list[str], locale: str, cache: FragmentCache) ->
 
 
 def bookmark_button(startup: StartupRow, bookmarked: bool, locale: str, cache: FragmentCache) -> Markup:
-    """The bookmark toggle of a card: cached per startup, name, state and language, with this page's slots."""
+    """The bookmark toggle of a card: two variants per language, with this card's and this page's values."""
     html = cache.get_or_render(
-        ("bookmark", locale, startup.id, startup.name, bookmarked),
+        ("bookmark", locale, bookmarked),
         lambda: render_template(
             "investors/_bookmark_button.html",
-            startup=startup,
+            startup={"name": NAME_SLOT},
+            action=url_for("investors.toggle_bookmark", startup_id=0).replace("/0/", f"/{ID_SLOT}/"),
             bookmarked=bookmarked,
             token=TOKEN_SLOT,
             next_url=NEXT_SLOT,
         ),
     )
-    return fill_slots(html)
+    return fill_slots(html.replace(ID_SLOT, str(startup.id)).replace(NAME_SLOT, str(escape(startup.name))))
 
 
 def result_cards(cards: list[Card], can_bookmark: bool) -> Markup:
