@@ -134,7 +134,8 @@ def bench(engine_name: str) -> dict[str, dict[str, float]]:
         env = {
             **env,
             "BENCH_COOKIE": cookie,
-            "BENCH_BODY": urllib.parse.urlencode({"csrf_token": token}),
+            # What the button sends: the token and the page to come back to.
+            "BENCH_BODY": urllib.parse.urlencode({"csrf_token": token, "next": "/startups/"}),
             "BENCH_WORDS": ",".join(urllib.parse.quote(word) for word in WORDS),
             "BENCH_SECTORS": ",".join(sector.code for sector in SECTORS),
             "BENCH_REGIONS": ",".join(region.code for region in REGIONS),

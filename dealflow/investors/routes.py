@@ -72,18 +72,21 @@ def browse() -> str:
 @limiter.limit("120 per minute", key_func=lambda: f"bookmark:{signed_in_user().id}")
 def toggle_bookmark(startup_id: int) -> str | Response:
     """Bookmark a startup or take the bookmark away, from the list or the startup page; CSRFProtect checked the form."""
-    startup = db.session.execute(select(Startup.name, Startup.slug).where(Startup.id == startup_id)).first()
-    if startup is None:
-        raise NotFound()
     try:
         bookmarked = services.toggle_bookmark(signed_in_user(), startup_id)
-    except services.InvestorError:
+    except services.InvestorError:  # no such startup, or not listed
         raise NotFound() from None
     db.session.commit()
     if request.headers.get("HX-Request") == "true":
-        button = {"id": startup_id, "name": startup.name}
+        name = db.session.scalar(select(Startup.name).where(Startup.id == startup_id))
+        button = {"id": startup_id, "name": name}
         return render_template("investors/_bookmark_button.html", startup=button, bookmarked=bookmarked)
-    return redirect(safe_next_url(request.form.get("next")) or url_for("startups.startup_page", slug=startup.slug))
+    back = safe_next_url(request.form.get("next"))  # the button sends the page it is on
+    if back is None:
+        back = url_for(
+            "startups.startup_page", slug=db.session.scalar(select(Startup.slug).where(Startup.id == startup_id))
+        )
+    return redirect(back)
 
 
 @bp.route("/investor/bookmarks")

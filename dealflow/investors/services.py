@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import replace
 from decimal import Decimal
+from typing import cast
 
 from flask import current_app, render_template
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import delete, literal, select, text
+from sqlalchemy import Table, delete, literal, select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -94,31 +95,28 @@ def toggle_bookmark(user: User, startup_id: int) -> bool:
     """
     _investor(user)
     dialect = db.engine.dialect.name
+    # Plain Core statements on the session's connection: a toggle needs none of the ORM's bookkeeping.
+    connection, bookmarks = db.session.connection(), cast(Table, Bookmark.__table__)
     if dialect == "postgresql":
         # A bookmark is cheap to redo: its commit need not wait for the disk (a crash can lose the
         # last fraction of a second of toggles, never corrupt anything).
-        db.session.execute(text("SET LOCAL synchronous_commit = off"))
-    removed = db.session.execute(
-        delete(Bookmark)
-        .where(Bookmark.investor_id == user.id, Bookmark.startup_id == startup_id)
-        .execution_options(synchronize_session=False)
-    )
-    if getattr(removed, "rowcount", 0):
+        connection.exec_driver_sql("SET LOCAL synchronous_commit = off")
+    pair = (bookmarks.c.investor_id == user.id, bookmarks.c.startup_id == startup_id)
+    if connection.execute(delete(bookmarks).where(*pair)).rowcount:
         return False
-    now = utcnow()
-    listed = select(
-        literal(user.id), Startup.id, literal(PipelineStage.WATCHING.value), literal(now), literal(now)
-    ).where(Startup.id == startup_id, Startup.status == StartupStatus.APPROVED)
+    now = literal(utcnow(), bookmarks.c.created_at.type)
+    listed = select(literal(user.id), Startup.id, literal(PipelineStage.WATCHING.value), now, now).where(
+        Startup.id == startup_id, Startup.status == StartupStatus.APPROVED
+    )
     insert = sqlite_insert if dialect == "sqlite" else postgresql_insert
-    added = db.session.execute(
-        insert(Bookmark)
+    added = connection.execute(
+        insert(bookmarks)
         .from_select(["investor_id", "startup_id", "stage", "created_at", "updated_at"], listed)
         .on_conflict_do_nothing(index_elements=["investor_id", "startup_id"])
     )
-    if getattr(added, "rowcount", 0):
+    if added.rowcount:
         return True
-    exists = select(Bookmark.id).where(Bookmark.investor_id == user.id, Bookmark.startup_id == startup_id)
-    if db.session.scalar(exists) is None:  # not a double click: the startup is not listed
+    if connection.execute(select(bookmarks.c.id).where(*pair)).first() is None:  # not a double click
         raise InvestorError(_l("Only listed startups can be bookmarked."))
     return True
 
