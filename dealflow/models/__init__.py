@@ -5,6 +5,21 @@ from dealflow.models.base import Base, UTCDateTime, utcnow
 from dealflow.models.discovery import Bookmark, PipelineStage, SavedSearch, SavedSearchAlert
 from dealflow.models.hub import Hub, hub_region
 from dealflow.models.investor import InvestorKind, InvestorProfile
+from dealflow.models.match import (
+    EventKind,
+    IntroRequest,
+    IntroStatus,
+    LedgerDay,
+    LedgerHead,
+    LedgerRollup,
+    LedgerSlice,
+    MatchEvent,
+    MatchEventLink,
+    MatchProgress,
+    ProgressKind,
+    ProgressStatus,
+    StartupFunnel,
+)
 from dealflow.models.reference import Region, Sector, Stage
 from dealflow.models.review import ReviewClaim, RubricScore
 from dealflow.models.startup import (
@@ -36,12 +51,24 @@ __all__ = [
     "Base",
     "Currency",
     "DeckVisibility",
+    "EventKind",
     "ExchangeRate",
     "FileKind",
     "Hub",
     "Instrument",
+    "IntroRequest",
+    "IntroStatus",
     "InvestorKind",
     "InvestorProfile",
+    "LedgerDay",
+    "LedgerHead",
+    "LedgerRollup",
+    "LedgerSlice",
+    "MatchEvent",
+    "MatchEventLink",
+    "MatchProgress",
+    "ProgressKind",
+    "ProgressStatus",
     "Region",
     "ReviewEvent",
     "RevisionStatus",
@@ -49,6 +76,7 @@ __all__ = [
     "Sector",
     "Stage",
     "Startup",
+    "StartupFunnel",
     "StartupRevision",
     "StartupStatus",
     "StoredFile",
