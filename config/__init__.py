@@ -84,6 +84,8 @@ class BaseConfig:
     TRUSTED_PROXIES = 0
 
     PROFILE_SAVE_LIMIT = "120 per hour"
+    INTRO_REQUEST_LIMIT = "20 per hour"
+    MATCH_PROGRESS_LIMIT = "60 per hour"
     DISCOVERY_CACHE_SECONDS = 30
     MAIL_BACKEND = "console"
     MAIL_SERVER = "127.0.0.1"
