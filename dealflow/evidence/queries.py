@@ -217,11 +217,11 @@ def dashboard(period_key: str | None, today: date) -> Dashboard:
         in_period=Share(hubs["other"].matched, hubs["other"].matched + hubs["main"].matched),
         regions=[regions[r.code] for r in REGIONS] + [f for code, f in regions.items() if code not in REGION_CODES],
         origins=list(origins.values()),
-        sectors=[sectors[s.code] for s in SECTORS] + [f for code, f in sectors.items() if code not in SECTOR_CODES],
+        sectors=sorted(sectors.values(), key=lambda f: (-f.matched, -f.closed, SECTOR_ORDER.get(f.key, len(SECTORS)))),
         months=[months[m] for m in sorted(months)],
         totals=totals,
     )
 
 
 REGION_CODES = frozenset(r.code for r in REGIONS)
-SECTOR_CODES = frozenset(s.code for s in SECTORS)
+SECTOR_ORDER = {s.code: n for n, s in enumerate(SECTORS)}

@@ -27,6 +27,7 @@
         indexAxis: horizontal ? "y" : "x",
         scales: {
           [horizontal ? "x" : "y"]: { beginAtZero: true, ticks: { precision: 0 } },
+          [horizontal ? "y" : "x"]: { ticks: { autoSkip: false } },
         },
         plugins: { legend: { position: "bottom" } },
       },
