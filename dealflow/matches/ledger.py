@@ -15,13 +15,14 @@ import json
 import secrets
 import shutil
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, cast
 
-from sqlalchemy import Table, select
+from sqlalchemy import Result, Table, select
 
 from dealflow.evidence import counters
 from dealflow.evidence.privacy import shown_amount, shown_count
@@ -253,29 +254,36 @@ class ChainReport:
         return self.problem is None
 
 
-def _event_rows(up_to: int | None = None) -> Iterator[Any]:
+@contextmanager
+def _event_rows(up_to: int | None = None) -> Iterator[Result[Any]]:
+    """The events in order, fetched in batches (a server-side cursor on PostgreSQL), closed when done."""
     columns = [getattr(MatchEvent, name) for name in EVENT_COLUMNS]
     query = select(*columns).order_by(MatchEvent.seq)
     if up_to is not None:
         query = query.where(MatchEvent.seq <= up_to)
-    yield from db.session.execute(query, execution_options={"yield_per": BATCH})
+    result = db.session.execute(query, execution_options={"yield_per": BATCH})
+    try:
+        yield result
+    finally:
+        result.close()
 
 
 def verify_chain() -> ChainReport:
     """Recompute every hash from the stored fields, in order, and check the links and the head row."""
     previous, count = GENESIS_HASH, 0
-    for row in _event_rows():
-        count += 1
-        problem = None
-        if row.seq != count:
-            problem = f"expected event #{count} here: rows are missing"
-        elif row.prev_hash != previous:
-            problem = "its prev_hash is not the hash of the event before it"
-        elif event_hash(public_fields(row), row.prev_hash) != row.hash:
-            problem = "its fields do not match its hash (the row was changed)"
-        if problem:
-            return ChainReport(count - 1, previous, row.seq, row.event_id, problem)
-        previous = row.hash
+    with _event_rows() as rows:
+        for row in rows:
+            count += 1
+            problem = None
+            if row.seq != count:
+                problem = f"expected event #{count} here: rows are missing"
+            elif row.prev_hash != previous:
+                problem = "its prev_hash is not the hash of the event before it"
+            elif event_hash(public_fields(row), row.prev_hash) != row.hash:
+                problem = "its fields do not match its hash (the row was changed)"
+            if problem:
+                return ChainReport(count - 1, previous, row.seq, row.event_id, problem)
+            previous = row.hash
     head = db.session.get(LedgerHead, 1)
     if head is None or head.event_count != count or head.head_hash != previous:
         return ChainReport(count, previous, None, None, "the head row does not name the last event: rows are missing")
@@ -299,8 +307,9 @@ def current_head() -> Head:
 
 def event_records(up_to: int) -> Iterator[dict[str, Any]]:
     """The published events, oldest first: public fields, prev_hash and hash; nothing about people."""
-    for row in _event_rows(up_to):
-        yield {**public_fields(row), "prev_hash": row.prev_hash, "hash": row.hash}
+    with _event_rows(up_to) as rows:
+        for row in rows:
+            yield {**public_fields(row), "prev_hash": row.prev_hash, "hash": row.hash}
 
 
 def _key_of(model: type[Base]) -> list[Any]:
