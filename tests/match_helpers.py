@@ -36,9 +36,8 @@ def ready_investor(country: str = "KZ", kind: InvestorKind = InvestorKind.VC_FUN
 
 def listed(region_code: str = "KZ-43", sector_code: str = "agritech", **fields: Any) -> Startup:
     """An approved startup, quickly (no files): enough for intros and the ledger."""
-    startup: Startup = StartupFactory(
-        region_code=region_code, sector_code=sector_code, status=StartupStatus.APPROVED, **fields
-    )
+    fields.setdefault("status", StartupStatus.APPROVED)
+    startup: Startup = StartupFactory(region_code=region_code, sector_code=sector_code, **fields)
     return startup
 
 
