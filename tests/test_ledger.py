@@ -246,10 +246,16 @@ def test_the_export_holds_public_fields_only_and_its_verifier_needs_nothing_else
     broken = run_verifier(out, str(out / "events.csv"))
     assert broken.returncode == 1
     assert "BROKEN at event #3" in broken.stdout
-    records = json.loads((out / "events.json").read_text(encoding="utf-8"))
+    exported = (out / "events.json").read_text(encoding="utf-8")
+    assert exported.count("\n") == 5  # "[", one line per event, "]"
+    (out / "events.json").write_text(exported.replace('"77000.00"', '"77.00"'), encoding="utf-8")
+    assert "BROKEN at event #3" in run_verifier(out).stdout
+    records = json.loads(exported)
     records[0]["region_code"] = "KZ-71"
-    (out / "events.json").write_text(json.dumps(records), encoding="utf-8")
+    (out / "events.json").write_text(json.dumps(records), encoding="utf-8")  # another layout of the same array
     assert "BROKEN at event #1" in run_verifier(out).stdout
+    (out / "events.json").write_text(json.dumps(json.loads(exported), indent=2), encoding="utf-8")
+    assert "OK: 3 events" in run_verifier(out).stdout
 
 
 # -- concurrency: each append on a connection of its own, with real commits ----------------------

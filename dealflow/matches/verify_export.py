@@ -8,18 +8,27 @@ import csv
 import hashlib
 import json
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 
-def load(path: Path) -> list[dict[str, object]]:
-    if path.suffix == ".csv":
-        with path.open(newline="", encoding="utf-8") as handle:
-            flags = ("is_main_hub", "is_foreign")
-            return [
-                {k: int(v) if k == "seq" else (v == "true" if k in flags else v or None) for k, v in row.items()}
-                for row in csv.DictReader(handle)
-            ]
-    return list(json.loads(path.read_text(encoding="utf-8")))
+def load(path: Path) -> Iterator[dict[str, object]]:
+    """The events one at a time: a million of them need not fit in memory."""
+    flags = ("is_main_hub", "is_foreign")
+    with path.open(newline="", encoding="utf-8") as handle:
+        if path.suffix == ".csv":
+            for row in csv.DictReader(handle):
+                yield {k: int(v) if k == "seq" else (v == "true" if k in flags else v or None) for k, v in row.items()}
+            return
+        first, second = handle.readline().strip(), handle.readline().strip().rstrip(",")
+        if first == "[" and second.startswith("{") and second.endswith("}"):  # as exported: one event a line
+            yield json.loads(second)
+            for line in handle:
+                if line.strip().startswith("{"):
+                    yield json.loads(line.strip().rstrip(","))
+        else:  # any other layout of the same JSON array
+            handle.seek(0)
+            yield from json.load(handle)
 
 
 def main(argv: list[str]) -> int:
