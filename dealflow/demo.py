@@ -21,6 +21,7 @@ from sqlalchemy import select
 from dealflow.auth import services as accounts
 from dealflow.demo_files import demo_deck, demo_logo
 from dealflow.extensions import db
+from dealflow.matches import queries as intro_queries
 from dealflow.matches import services as matches
 from dealflow.models import (
     Currency,
@@ -487,9 +488,11 @@ def _seed_intros(report: SeedReport, investors: list[User]) -> None:
         action(at)
     report.created["intros"] = len(db.session.scalars(select(IntroRequest.id)).all())
     pending = db.session.scalar(select(IntroRequest.id).where(IntroRequest.status == IntroStatus.PENDING).limit(1))
-    if pending is None and listed:  # the founder's inbox always shows one request to answer
+    if pending is None and listed:  # a founder's inbox always shows one request to answer
         newest = max(listed, key=lambda s: s.id)
-        matches.request_intro(investors[0], newest, INTRO_MESSAGES[0], at=now - timedelta(hours=2))
+        asker = next((i for i in investors if intro_queries.latest_intro(i.id, newest.id) is None), None)
+        if asker is not None:
+            matches.request_intro(asker, newest, INTRO_MESSAGES[0], at=now - timedelta(hours=2))
 
 
 def seed_demo() -> SeedReport:

@@ -6,7 +6,6 @@ import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
 
 from flask import Blueprint, Response, render_template, request, send_file, stream_with_context
 from flask_babel import format_date, get_locale
@@ -14,7 +13,7 @@ from flask_babel import gettext as _
 from werkzeug.exceptions import NotFound
 
 from dealflow.evidence import privacy, tiles
-from dealflow.evidence.queries import MonthFigures, dashboard
+from dealflow.evidence.queries import Dashboard, MonthFigures, dashboard
 from dealflow.extensions import limiter
 from dealflow.matches import ledger
 from dealflow.models import utcnow
@@ -35,7 +34,7 @@ class Numbers:
         return f"{number:,}".replace(",", self.separator)
 
     def count(self, count: int) -> str:
-        """ "<3" when small enough to identify someone, else the number."""
+        """The number, or "<3" when it is small enough to identify someone."""
         value = privacy.shown_count(count)
         return value if isinstance(value, str) else self.grouped(value)
 
@@ -60,7 +59,7 @@ def period_label(key: str) -> str:
     return labels.get(key, key)
 
 
-def _charts(board: Any, locale: str) -> dict[str, str]:
+def _charts(board: Dashboard, locale: str) -> dict[str, str]:
     """The data of each chart, as JSON for a data- attribute (the CSP allows no inline script)."""
     months = [month_label(m) for m in board.months]
     charts = {
