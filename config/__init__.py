@@ -86,6 +86,8 @@ class BaseConfig:
     PROFILE_SAVE_LIMIT = "120 per hour"
     DISCOVERY_CACHE_SIZE = 2_000  # pages, counts and facets kept per worker, keyed by the listing generation
     FRAGMENT_CACHE_SIZE = 5_000  # rendered result cards and filter panels kept per worker
+    INTRO_REQUEST_LIMIT = "20 per hour"
+    MATCH_PROGRESS_LIMIT = "60 per hour"
     MAIL_BACKEND = "console"
     MAIL_SERVER = "127.0.0.1"
     MAIL_PORT = 25

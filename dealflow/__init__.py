@@ -70,9 +70,11 @@ def register_blueprints(app: Flask) -> None:
     """Mount every area of the site."""
     from dealflow.admin.routes import bp as admin_bp
     from dealflow.auth.routes import bp as auth_bp
+    from dealflow.evidence.routes import bp as evidence_bp
     from dealflow.investors.routes import bp as investors_bp
     from dealflow.main.notifications import bp as notifications_bp
     from dealflow.main.routes import bp as main_bp
+    from dealflow.matches.routes import bp as matches_bp
     from dealflow.review.routes import bp as review_bp
     from dealflow.startups.routes import bp as startups_bp
 
@@ -81,5 +83,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(notifications_bp)
     app.register_blueprint(startups_bp)
     app.register_blueprint(investors_bp)
+    app.register_blueprint(matches_bp)
+    app.register_blueprint(evidence_bp, url_prefix="/evidence")
     app.register_blueprint(review_bp, url_prefix="/review")
     app.register_blueprint(admin_bp, url_prefix="/admin")

@@ -1,17 +1,19 @@
-"""Flask commands: demo data, accounts and reference data."""
+"""Flask commands: demo data, accounts, reference data, files, alerts and the evidence ledger."""
 
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 
 import click
 from flask import Flask
 from flask.cli import AppGroup
 
-from dealflow import demo
+from dealflow import audit, demo
 from dealflow.auth import services as accounts
 from dealflow.extensions import db, file_store
 from dealflow.investors import services as investor_services
+from dealflow.matches import ledger
 from dealflow.models import Role, utcnow
 from dealflow.reference.services import sync_reference_data
 from dealflow.startups import uploads
@@ -79,6 +81,7 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(reference_cli)
     app.cli.add_command(files_cli)
     app.cli.add_command(alerts_cli)
+    app.cli.add_command(ledger_cli)
 
 
 alerts_cli = AppGroup("alerts", help="Saved-search alerts.")
@@ -90,3 +93,34 @@ def send_alerts_command() -> None:
     emails, startups = investor_services.send_alerts()
     db.session.commit()
     click.echo(f"Sent {emails} alert emails listing {startups} startups.")
+
+
+ledger_cli = AppGroup("ledger", help="The evidence ledger: verify its hash chain, export the open data.")
+
+
+@ledger_cli.command("verify")
+@click.pass_context
+def verify_ledger_command(ctx: click.Context) -> None:
+    """Recompute the whole chain: exit 0 with the count and head hash, or 1 naming the first broken row."""
+    report = ledger.verify_chain()
+    if report.ok:
+        click.echo(f"Ledger OK: {report.event_count} events, head hash {report.head_hash}")
+        return
+    if report.broken_seq is not None:
+        where = f"event #{report.broken_seq} (event id {report.broken_event_id})"
+    else:
+        where = "the head row"
+    click.echo(f"Ledger BROKEN at {where}: {report.problem}.")
+    click.echo(f"The {report.event_count} events before it verify; the last good hash is {report.head_hash}.")
+    ctx.exit(1)
+
+
+@ledger_cli.command("export")
+@click.option("--out", required=True, type=click.Path(file_okay=False, path_type=Path), help="Directory to write to.")
+def export_ledger_command(out: Path) -> None:
+    """Write the open data (events with hashes, suppressed aggregates, head) and verify.py to a directory."""
+    head = ledger.export_open_data(out)
+    audit.record("ledger.export", actor=None, details={"events": head.event_count, "head_hash": head.head_hash})
+    db.session.commit()
+    click.echo(f"Exported {head.event_count} events (head hash {head.head_hash}) to {out}")
+    click.echo(f"Check them with: python3 {out / 'verify.py'}")

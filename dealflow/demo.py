@@ -1,28 +1,38 @@
-"""Demo data: users of every role, hubs covering all 20 regions, startups in every region and status.
+"""Demo data: users of every role, hubs covering all 20 regions, startups in every region and status,
+and 18 months of intros, matches, meetings, term sheets and closed investments.
 
 Idempotent: rows are found by their natural keys (email, slug) and never duplicated
-or overwritten, so running it twice changes nothing.
+or overwritten, so running it twice changes nothing. Intros and everything after them go
+through the real services in time order, so the ledger's chain and rollups are the real thing.
 """
 
 from __future__ import annotations
 
 import io
+import random
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import select
 
 from dealflow.auth import services as accounts
 from dealflow.demo_files import demo_deck, demo_logo
 from dealflow.extensions import db
+from dealflow.matches import queries as intro_queries
+from dealflow.matches import services as matches
 from dealflow.models import (
     Currency,
     DeckVisibility,
     Hub,
     Instrument,
+    IntroRequest,
+    IntroStatus,
     InvestorKind,
     InvestorProfile,
+    ProgressKind,
     Region,
     Role,
     Startup,
@@ -124,8 +134,8 @@ OTHER_STATUSES = (
 
 @dataclass
 class SeedReport:
-    created: dict[str, int] = field(default_factory=lambda: {"users": 0, "hubs": 0, "startups": 0})
-    kept: dict[str, int] = field(default_factory=lambda: {"users": 0, "hubs": 0, "startups": 0})
+    created: dict[str, int] = field(default_factory=lambda: {"users": 0, "hubs": 0, "startups": 0, "intros": 0})
+    kept: dict[str, int] = field(default_factory=lambda: {"users": 0, "hubs": 0, "startups": 0, "intros": 0})
 
 
 def _seed_hubs(report: SeedReport) -> dict[str, Hub]:
@@ -255,7 +265,7 @@ def _seed_startups(report: SeedReport, users: dict[str, User], hubs: dict[str, H
                 given_to_main.add(status)
             else:
                 owner = founders[1 + index % (len(founders) - 1)]
-            created = now - timedelta(days=400 - index * 6)
+            created = now - timedelta(days=560 - index * 8)  # the first ones listed about 18 months ago
             startup = services.create_startup(owner, _profile(name, region, sector, index, owner))
             startup.created_at = startup.updated_at = created
             reviewer = _reviewer_for(region.code, hubs, users)
@@ -301,23 +311,188 @@ def _verify_demo_investors(users: dict[str, User]) -> None:
     for email, (kind, organisation, country, low, high, sectors, stages, mandate) in DEMO_INVESTOR_PROFILES.items():
         user = users[email]
         if user.investor_profile is None:
-            db.session.add(
-                InvestorProfile(
-                    user_id=user.id,
-                    kind=kind,
-                    organisation=organisation,
-                    country=country,
-                    ticket_min_usd=low,
-                    ticket_max_usd=high,
-                    sectors=sectors,
-                    stages=stages,
-                    regions=[],
-                    regional_mandate=mandate,
-                    verified_at=utcnow(),
-                    verified_by_id=admin.id,
-                )
+            user.investor_profile = InvestorProfile(
+                user_id=user.id,
+                kind=kind,
+                organisation=organisation,
+                country=country,
+                ticket_min_usd=low,
+                ticket_max_usd=high,
+                sectors=sectors,
+                stages=stages,
+                regions=[],
+                regional_mandate=mandate,
+                verified_at=utcnow(),
+                verified_by_id=admin.id,
             )
     db.session.flush()
+
+
+# email, name, locale, kind, organisation, country, ticket min, ticket max, sectors, stages, regional mandate
+DEMO_MORE_INVESTORS: tuple[tuple[Any, ...], ...] = (
+    ("investor3@demo.dealflow.kz", "Aidos Seitkali", "kk", InvestorKind.ANGEL, "Aidos Seitkali (angel)", "KZ",
+     10_000, 100_000, ["agritech", "edtech"], ["idea", "mvp", "pre_seed"], True),
+    ("investor4@demo.dealflow.kz", "Gulmira Abenova", "ru", InvestorKind.GOVERNMENT_FUND, "Qazaq Regions Fund", "KZ",
+     100_000, 2_000_000, [], ["seed", "series_a"], True),
+    ("investor5@demo.dealflow.kz", "Daniyar Omarov", "ru", InvestorKind.CORPORATE, "Steppe Telecom Ventures", "KZ",
+     50_000, 1_000_000, ["fintech", "ai_data", "saas"], ["seed", "series_a"], False),
+    ("investor6@demo.dealflow.kz", "Saule Nurpeisova", "kk", InvestorKind.FAMILY_OFFICE, "Tien Shan Family Office",
+     "KZ", 100_000, 750_000, ["industrial", "energy"], ["series_a", "growth"], False),
+    ("investor7@demo.dealflow.kz", "Yerzhan Kassym", "en", InvestorKind.ACCELERATOR, "Great Steppe Accelerator", "KZ",
+     10_000, 60_000, [], ["idea", "mvp", "pre_seed"], True),
+    ("investor8@demo.dealflow.kz", "Marat Zhunusov", "ru", InvestorKind.VC_FUND, "Caspian Capital", "KZ",
+     100_000, 1_500_000, ["logistics", "industrial"], ["seed", "series_a"], True),
+    ("investor9@demo.dealflow.kz", "Elif Demir", "en", InvestorKind.VC_FUND, "Bosphorus Ventures", "TR",
+     100_000, 1_000_000, ["ecommerce", "fintech"], ["seed", "series_a"], False),
+    ("investor10@demo.dealflow.kz", "Omar Al Mansoori", "en", InvestorKind.VC_FUND, "Gulf Frontier Capital", "AE",
+     250_000, 3_000_000, ["energy", "logistics"], ["series_a", "growth"], False),
+    ("investor11@demo.dealflow.kz", "Dilshod Karimov", "ru", InvestorKind.ANGEL, "Samarkand Angels", "UZ",
+     10_000, 150_000, ["agritech", "ecommerce", "travel"], ["mvp", "pre_seed", "seed"], True),
+    ("investor12@demo.dealflow.kz", "Ji-ho Park", "en", InvestorKind.CORPORATE, "Han River Partners", "KR",
+     100_000, 1_000_000, ["ai_data", "industrial"], ["seed", "series_a"], False),
+    ("investor13@demo.dealflow.kz", "Sarah Collins", "en", InvestorKind.VC_FUND, "Thames Silk Road Fund", "GB",
+     250_000, 2_000_000, ["fintech", "saas", "ai_data"], ["series_a", "growth"], False),
+    ("investor14@demo.dealflow.kz", "Aliya Tokayeva", "kk", InvestorKind.ANGEL, "Aliya Tokayeva (angel)", "KZ",
+     5_000, 50_000, ["healthtech", "edtech"], ["idea", "mvp"], True),
+    ("investor15@demo.dealflow.kz", "Lukas Weber", "en", InvestorKind.ANGEL, "Alpine Angels", "DE",
+     25_000, 200_000, ["energy", "agritech"], ["pre_seed", "seed"], True),
+    ("investor16@demo.dealflow.kz", "Chen Wei", "en", InvestorKind.CORPORATE, "Silk Belt Logistics Ventures", "CN",
+     100_000, 1_500_000, ["logistics", "ecommerce"], ["seed", "series_a", "growth"], False),
+)  # fmt: skip
+
+
+def _seed_more_investors(report: SeedReport, users: dict[str, User]) -> list[User]:
+    """Investors of every kind, half of them from abroad, each with a verified profile."""
+    admin = users[DEMO_USERS[0].email]
+    investors = [users[email] for email in DEMO_INVESTOR_PROFILES]
+    for email, name, locale, kind, organisation, country, low, high, sectors, stages, mandate in DEMO_MORE_INVESTORS:
+        user = accounts.find_user_by_email(email)
+        if user is None:
+            user = accounts.create_user(
+                email=email, password=DEMO_PASSWORD, name=name, role=Role.INVESTOR, locale=locale
+            )
+            user.investor_profile = InvestorProfile(
+                user_id=user.id,
+                kind=kind,
+                organisation=organisation,
+                country=country,
+                ticket_min_usd=low,
+                ticket_max_usd=high,
+                sectors=sectors,
+                stages=stages,
+                regions=[],
+                regional_mandate=mandate,
+                verified_at=utcnow(),
+                verified_by_id=admin.id,
+            )
+            db.session.flush()
+            report.created["users"] += 1
+        else:
+            report.kept["users"] += 1
+        investors.append(user)
+    return investors
+
+
+INTRO_MESSAGES = (
+    "We back teams outside the big cities and your traction caught our eye. Could we talk next week?",
+    "Your sector fits our mandate and the ask is within our ticket. I would like to learn more about the team.",
+    "We co-invest with regional funds and would like to see your deck and numbers.",
+    "Congratulations on the progress. We are raising interest for a regional programme and would like to meet.",
+)
+Action = tuple[datetime, int, Callable[[datetime], None]]
+
+
+def _plan_intro(rng: random.Random, investor: User, startup: Startup, now: datetime, plan: list[Action]) -> None:
+    """Schedule one intro and what follows it, each step at its own time in the past."""
+    listed_at = startup.decided_at or startup.created_at
+    days_listed = (now - listed_at).days
+    if days_listed < 4:
+        return
+    asked = listed_at + timedelta(days=rng.uniform(1, days_listed - 1), hours=rng.uniform(0, 8))
+    holder: dict[str, Any] = {}
+    order = len(plan)
+
+    def step(at: datetime, action: Callable[[datetime], None]) -> None:
+        if at < now - timedelta(hours=1):
+            plan.append((at, order, action))
+
+    message = INTRO_MESSAGES[rng.randrange(len(INTRO_MESSAGES))]
+    step(asked, lambda at: holder.update(intro=matches.request_intro(investor, startup, message, at=at)))
+    answer, outcome = asked + timedelta(days=rng.uniform(0.5, 6)), rng.random()
+    if answer >= now - timedelta(hours=1):
+        return  # still waiting for the founder
+    if outcome < 0.2:
+        step(
+            answer,
+            lambda at: matches.decline_intro(startup.owner, holder["intro"], "Not the right time for us.", at=at),
+        )
+        return
+    if outcome < 0.27:
+        step(answer, lambda at: matches.withdraw_intro(investor, holder["intro"], at=at))
+        return
+    step(answer, lambda at: matches.accept_intro(startup.owner, holder["intro"], "Happy to talk.", at=at))
+    met = answer + timedelta(days=rng.uniform(2, 25))
+    if rng.random() > 0.7:
+        return
+    step(met, lambda at: _progress(investor, holder["intro"], ProgressKind.MEETING, at))
+    term_sheet = met + timedelta(days=rng.uniform(10, 40))
+    if rng.random() > 0.5:
+        return
+    step(term_sheet, lambda at: _progress(investor, holder["intro"], ProgressKind.TERM_SHEET, at))
+    closed = term_sheet + timedelta(days=rng.uniform(10, 45))
+    if rng.random() > 0.7:
+        return
+    amount = Decimal(rng.choice([25, 50, 75, 100, 150, 250, 400, 600])) * 1000
+    step(closed, lambda at: _close(investor, holder, amount, at))
+    confirm = closed + timedelta(days=rng.uniform(1, 5))
+    if rng.random() < 0.9:
+        step(confirm, lambda at: matches.decide_close(startup.owner, holder["close"], confirmed=True, at=at))
+
+
+def _progress(user: User, intro: IntroRequest, kind: ProgressKind, at: datetime) -> None:
+    matches.log_progress(user, intro, kind, occurred_on=at.date(), note=None, at=at)
+
+
+def _close(investor: User, holder: dict[str, Any], amount: Decimal, at: datetime) -> None:
+    progress = matches.log_progress(
+        investor,
+        holder["intro"],
+        ProgressKind.INVESTMENT_CLOSED,
+        occurred_on=at.date(),
+        note=None,
+        amount=amount,
+        currency=Currency.USD,
+        instrument=Instrument.EQUITY,
+        at=at,
+    )
+    holder["close"] = progress
+
+
+def _seed_intros(report: SeedReport, investors: list[User]) -> None:
+    """Intros to every listed startup over the past 18 months, busier in Astana and Almaty, run in time order."""
+    if db.session.scalar(select(IntroRequest.id).limit(1)) is not None:
+        report.kept["intros"] = len(db.session.scalars(select(IntroRequest.id)).all())
+        return
+    rng = random.Random(2026)  # noqa: S311 -- the same demo every time, nothing secret
+    now = utcnow()
+    listed = db.session.scalars(
+        select(Startup).where(Startup.status == StartupStatus.APPROVED).order_by(Startup.id)
+    ).all()
+    plan: list[Action] = []
+    for startup in listed:
+        busy = 0.85 if startup.region_code in ("KZ-71", "KZ-75") else 0.5
+        for investor in investors:
+            if rng.random() < busy:
+                _plan_intro(rng, investor, startup, now, plan)
+    for at, _order, action in sorted(plan, key=lambda item: (item[0], item[1])):
+        action(at)
+    report.created["intros"] = len(db.session.scalars(select(IntroRequest.id)).all())
+    pending = db.session.scalar(select(IntroRequest.id).where(IntroRequest.status == IntroStatus.PENDING).limit(1))
+    if pending is None and listed:  # a founder's inbox always shows one request to answer
+        newest = max(listed, key=lambda s: s.id)
+        asker = next((i for i in investors if intro_queries.latest_intro(i.id, newest.id) is None), None)
+        if asker is not None:
+            matches.request_intro(asker, newest, INTRO_MESSAGES[0], at=now - timedelta(hours=2))
 
 
 def seed_demo() -> SeedReport:
@@ -327,7 +502,9 @@ def seed_demo() -> SeedReport:
     users = _seed_users(report, hubs)
     _verify_demo_investors(users)
     _seed_startups(report, users, hubs)
-    mail.discard(db.session())  # the demo's submissions notify staff in the app, not by email
+    investors = _seed_more_investors(report, users)
+    _seed_intros(report, investors)
+    mail.discard(db.session())  # the demo's submissions and intros notify in the app, not by email
     return report
 
 

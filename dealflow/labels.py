@@ -5,7 +5,19 @@ from __future__ import annotations
 from flask_babel import LazyString
 from flask_babel import lazy_gettext as _l
 
-from dealflow.models import DeckVisibility, Instrument, InvestorKind, PipelineStage, RevisionStatus, Role, StartupStatus
+from dealflow.models import (
+    DeckVisibility,
+    EventKind,
+    Instrument,
+    IntroStatus,
+    InvestorKind,
+    PipelineStage,
+    ProgressKind,
+    ProgressStatus,
+    RevisionStatus,
+    Role,
+    StartupStatus,
+)
 
 LANGUAGE_NAMES = {"kk": "Қазақша", "ru": "Русский", "en": "English"}
 
@@ -106,4 +118,39 @@ FIT_REASONS = {
     "ticket": _l("ask within your ticket"),
     "region": _l("in your regions"),
     "mandate": _l("outside Astana and Almaty"),
+}
+
+INTRO_STATUS_LABELS = {
+    IntroStatus.PENDING: _l("Waiting for the founder"),
+    IntroStatus.ACCEPTED: _l("Matched"),
+    IntroStatus.DECLINED: _l("Declined"),
+    IntroStatus.WITHDRAWN: _l("Withdrawn by the investor"),
+}
+
+INTRO_STATUS_BADGES = {
+    IntroStatus.PENDING: "text-bg-info",
+    IntroStatus.ACCEPTED: "text-bg-success",
+    IntroStatus.DECLINED: "text-bg-secondary",
+    IntroStatus.WITHDRAWN: "text-bg-light border",
+}
+
+PROGRESS_LABELS = {
+    ProgressKind.MEETING: _l("Meeting"),
+    ProgressKind.TERM_SHEET: _l("Term sheet"),
+    ProgressKind.INVESTMENT_CLOSED: _l("Investment closed"),
+}
+
+PROGRESS_STATUS_LABELS = {
+    ProgressStatus.RECORDED: _l("Recorded"),
+    ProgressStatus.AWAITING_CONFIRMATION: _l("Waiting for the other side to confirm"),
+    ProgressStatus.CONFIRMED: _l("Confirmed by both sides"),
+    ProgressStatus.DISPUTED: _l("Not confirmed by the other side"),
+}
+
+EVENT_LABELS = {
+    EventKind.INTRO_REQUESTED: _l("Intro requested"),
+    EventKind.INTRO_ACCEPTED: _l("Match (intro accepted)"),
+    EventKind.MEETING: _l("Meeting"),
+    EventKind.TERM_SHEET: _l("Term sheet"),
+    EventKind.INVESTMENT_CLOSED: _l("Investment closed"),
 }

@@ -14,7 +14,7 @@ from markupsafe import Markup
 from dealflow import labels
 from dealflow.countries import country_name
 from dealflow.fragments import NEXT_SLOT, TOKEN_SLOT, fill_slots, fragments
-from dealflow.models import PipelineStage
+from dealflow.models import IntroStatus, InvestorKind, PipelineStage, ProgressKind, ProgressStatus
 from dealflow.notifications import services as notification_services
 from dealflow.reference.data import SECTORS, STAGES, reference_name, region_name
 from dealflow.startups.fields import FIELD_LABELS
@@ -88,6 +88,11 @@ def _template_globals() -> dict[str, Any]:
         "pipeline_label": lambda stage: labels.PIPELINE_LABELS[PipelineStage(stage)],
         "fit_reason": lambda code: labels.FIT_REASONS.get(code, code),
         "instrument_labels": {i.value: label for i, label in labels.INSTRUMENT_LABELS.items()},
+        "intro_status_label": lambda status: labels.INTRO_STATUS_LABELS[IntroStatus(status)],
+        "intro_status_badge": lambda status: labels.INTRO_STATUS_BADGES[IntroStatus(status)],
+        "progress_label": lambda kind: labels.PROGRESS_LABELS[ProgressKind(kind)],
+        "progress_status_label": lambda status: labels.PROGRESS_STATUS_LABELS[ProgressStatus(status)],
+        "investor_kind_label": lambda kind: labels.INVESTOR_KIND_LABELS[InvestorKind(kind)],
     }
 
 

@@ -5,6 +5,21 @@ from dealflow.models.base import Base, UTCDateTime, utcnow
 from dealflow.models.discovery import Bookmark, ListingState, PipelineStage, SavedSearch, SavedSearchAlert
 from dealflow.models.hub import Hub, hub_region
 from dealflow.models.investor import InvestorKind, InvestorProfile
+from dealflow.models.match import (
+    EventKind,
+    IntroRequest,
+    IntroStatus,
+    LedgerDay,
+    LedgerHead,
+    LedgerRollup,
+    LedgerSlice,
+    MatchEvent,
+    MatchEventLink,
+    MatchProgress,
+    ProgressKind,
+    ProgressStatus,
+    StartupFunnel,
+)
 from dealflow.models.reference import Region, Sector, Stage
 from dealflow.models.review import ReviewClaim, RubricScore
 from dealflow.models.startup import (
@@ -37,12 +52,24 @@ __all__ = [
     "Base",
     "Currency",
     "DeckVisibility",
+    "EventKind",
     "ExchangeRate",
     "FileKind",
     "Hub",
     "Instrument",
+    "IntroRequest",
+    "IntroStatus",
     "InvestorKind",
     "InvestorProfile",
+    "LedgerDay",
+    "LedgerHead",
+    "LedgerRollup",
+    "LedgerSlice",
+    "MatchEvent",
+    "MatchEventLink",
+    "MatchProgress",
+    "ProgressKind",
+    "ProgressStatus",
     "Region",
     "ReviewEvent",
     "RevisionStatus",
@@ -50,6 +77,7 @@ __all__ = [
     "Sector",
     "Stage",
     "Startup",
+    "StartupFunnel",
     "StartupRevision",
     "StartupStatus",
     "StoredFile",

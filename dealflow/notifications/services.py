@@ -20,11 +20,25 @@ SUBJECTS: dict[str, LazyString] = {
     "submission": _l("New submission to review: %(startup)s"),
     "changes_submitted": _l("Changes to review: %(startup)s"),
     "decision": _l("Decision on %(startup)s: %(decision)s"),
+    "intro_request": _l("Intro request for %(startup)s from %(investor)s"),
+    "intro_declined": _l("Your intro request to %(startup)s was declined"),
+    "match_investor": _l("Match: %(startup)s accepted your intro request"),
+    "match_founder": _l("Match: you and %(investor)s, about %(startup)s"),
+    "close_to_confirm": _l("Please confirm the investment in %(startup)s"),
+    "close_confirmed": _l("The investment in %(startup)s is confirmed"),
+    "close_disputed": _l("The investment in %(startup)s was not confirmed"),
 }
 TEXTS: dict[str, LazyString] = {
     "submission": _l("%(startup)s (%(region)s) was submitted for review."),
     "changes_submitted": _l("%(startup)s (%(region)s) submitted changes to its listed profile."),
     "decision": _l("Hub staff decided on %(startup)s: %(decision)s."),
+    "intro_request": _l("%(investor)s asked for an intro to %(startup)s."),
+    "intro_declined": _l("The founder of %(startup)s declined your intro request."),
+    "match_investor": _l("%(startup)s accepted your intro request: you are matched and can see their contacts."),
+    "match_founder": _l("You are matched with %(investor)s about %(startup)s and can see their contacts."),
+    "close_to_confirm": _l("%(who)s recorded a closed investment in %(startup)s: please confirm it."),
+    "close_confirmed": _l("%(who)s confirmed the closed investment in %(startup)s."),
+    "close_disputed": _l("%(who)s did not confirm the closed investment in %(startup)s."),
 }
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import or_, select
 
 from dealflow.extensions import db
-from dealflow.models import DeckVisibility, Role, Startup, StartupStatus, StoredFile, User
+from dealflow.models import DeckVisibility, IntroRequest, IntroStatus, Role, Startup, StartupStatus, StoredFile, User
 
 
 def can_view_startup(user: User, startup: Startup) -> bool:
@@ -17,7 +17,14 @@ def can_view_startup(user: User, startup: Startup) -> bool:
 
 def has_match(user: User, startup: Startup) -> bool:
     """Whether the investor and the startup are matched (an accepted intro)."""
-    return False  # intro requests and matches arrive with the matches area; until then nobody is matched
+    if user.role != Role.INVESTOR:
+        return False
+    matched = select(IntroRequest.id).where(
+        IntroRequest.investor_id == user.id,
+        IntroRequest.startup_id == startup.id,
+        IntroRequest.status == IntroStatus.ACCEPTED,
+    )
+    return db.session.scalar(matched.limit(1)) is not None
 
 
 def can_see_contacts(user: User, startup: Startup) -> bool:

@@ -14,6 +14,7 @@ from werkzeug.wrappers import Response
 from dealflow.auth.decorators import founder_required
 from dealflow.auth.sessions import signed_in_user
 from dealflow.extensions import db, file_store, limiter
+from dealflow.matches import queries as intro_queries
 from dealflow.models import Bookmark, FileKind, Role, Startup, StartupStatus, StoredFile, User
 from dealflow.startups import access, services, uploads
 from dealflow.startups.forms import ConfirmForm, StartupForm
@@ -33,8 +34,14 @@ bp = Blueprint("startups", __name__)
 @bp.route("/founder/")
 @founder_required
 def dashboard() -> str:
-    """Each of the founder's startups with its status, what it means and the next step."""
-    return render_template("startups/dashboard.html", items=dashboard_items(signed_in_user().id), confirm=ConfirmForm())
+    """Each of the founder's startups with its status, what it means and the next step; intros waiting."""
+    founder = signed_in_user()
+    return render_template(
+        "startups/dashboard.html",
+        items=dashboard_items(founder.id),
+        confirm=ConfirmForm(),
+        waiting_intros=intro_queries.waiting_for_founder(founder.id),
+    )
 
 
 def _take_uploads(form: StartupForm, founder: User) -> tuple[int | None, int | None, bool]:
@@ -243,7 +250,10 @@ def preview_startup(startup_id: int) -> str:
 @bp.route("/startups/<slug>")
 @login_required
 def startup_page(slug: str) -> str:
-    """The startup as investors and staff see it: contacts only after a match, the deck as the founder chose."""
+    """The startup as investors and staff see it: contacts only after a match, the deck as the founder chose.
+
+    Investors also find their intro request here: ask for one, see it waiting, or open the match.
+    """
     user = signed_in_user()
     startup = startup_by_slug_or_404(slug)
     if not access.can_view_startup(user, startup):
@@ -261,6 +271,7 @@ def startup_page(slug: str) -> str:
             select(Bookmark.id).where(Bookmark.investor_id == user.id, Bookmark.startup_id == startup.id)
         )
         is not None,
+        intro=intro_queries.latest_intro(user.id, startup.id) if user.role == Role.INVESTOR else None,
     )
 
 

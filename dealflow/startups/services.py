@@ -18,6 +18,7 @@ from flask_babel import LazyString
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Table, bindparam, select, update
 
+from dealflow.evidence import counters
 from dealflow.extensions import db
 from dealflow.labels import status_label
 from dealflow.models import (
@@ -343,6 +344,12 @@ def change_status(
         startup.submitted_at = now
     elif to in (S.APPROVED, S.REJECTED, S.CHANGES_REQUESTED):
         startup.decided_at = now
+    # The evidence dashboard's funnel starts here: each startup counts once when first submitted
+    # (a draft can never return to draft) and once when approved (approval is never undone).
+    if from_status == S.DRAFT:
+        counters.count_startup_step(startup.region_code, counters.SUBMITTED, now)
+    elif to == S.APPROVED:
+        counters.count_startup_step(startup.region_code, counters.APPROVED, now)
     return _record(startup, actor, from_status.value, to.value, text, now)
 
 

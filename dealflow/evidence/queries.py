@@ -1,0 +1,227 @@
+"""The public dashboard's figures, read from the rollups and the head row only, never from raw events.
+
+Seven small statements whatever the number of events: the head, the first month, the period's
+slices grouped by kind and value, its monthly trend, the last 30 days, the last 12 months and
+the startups' funnel. Each reads rows bounded by months × (kinds × values), not by events.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from sqlalchemy import func, select
+
+from dealflow.evidence import privacy
+from dealflow.evidence.counters import APPROVED, SUBMITTED
+from dealflow.extensions import db
+from dealflow.matches.ledger import DOMESTIC, FOREIGN, Head, current_head
+from dealflow.models import EventKind, LedgerDay, LedgerSlice, StartupFunnel
+from dealflow.reference.data import REGIONS, SECTORS
+
+REQUESTED = EventKind.INTRO_REQUESTED.value
+MATCHED = EventKind.INTRO_ACCEPTED.value
+CLOSED = EventKind.INVESTMENT_CLOSED.value
+ROLLING_PERIODS = {"12m": 12, "3m": 3}
+DEFAULT_PERIOD = "12m"
+
+
+def add_months(month: date, count: int) -> date:
+    """The first day of the month `count` months after (or before, if negative) the given month."""
+    index = month.year * 12 + month.month - 1 + count
+    return date(index // 12, index % 12 + 1, 1)
+
+
+def months_between(first: date, last: date) -> list[date]:
+    months, month = [], first
+    while month <= last:
+        months.append(month)
+        month = add_months(month, 1)
+    return months
+
+
+@dataclass(frozen=True)
+class Period:
+    """Whole calendar months (UTC), from the first to the last, both included."""
+
+    key: str
+    first: date
+    last: date
+
+
+def choose_period(key: str | None, today: date, first_month: date | None) -> Period:
+    """The period asked for, or the last 12 months when the key is unknown."""
+    this_month = today.replace(day=1)
+    if key == "all":
+        return Period("all", min(first_month or this_month, this_month), this_month)
+    if key and key.isdigit() and len(key) == 4 and first_month and first_month.year <= int(key) <= today.year:
+        year = int(key)
+        return Period(key, date(year, 1, 1), min(date(year, 12, 1), this_month))
+    months = ROLLING_PERIODS.get(key or "", ROLLING_PERIODS[DEFAULT_PERIOD])
+    chosen = key if key in ROLLING_PERIODS else DEFAULT_PERIOD
+    return Period(chosen, add_months(this_month, 1 - months), this_month)
+
+
+def period_keys(today: date, first_month: date | None) -> list[str]:
+    """The periods the filter offers: rolling ones, all time, then each year with events, newest first."""
+    years = range(today.year, (first_month or today).year - 1, -1)
+    return [*ROLLING_PERIODS, "all", *(str(year) for year in years)]
+
+
+@dataclass(frozen=True)
+class Share:
+    """Matches outside the main hubs out of all matches; the share is None where it could identify someone."""
+
+    outside: int
+    total: int
+
+    @property
+    def percent(self) -> int | None:
+        return privacy.shown_share(self.outside, self.total)
+
+
+@dataclass
+class Figures:
+    """Counts along one value of a dimension (a region, an origin, a sector, a month) in the period."""
+
+    key: str
+    requested: int = 0
+    matched: int = 0
+    closed: int = 0
+    closed_cents: int = 0
+    submitted: int = 0
+    approved: int = 0
+
+    def add(self, kind: str, count: int, cents: int) -> None:
+        if kind == REQUESTED:
+            self.requested += count
+        elif kind == MATCHED:
+            self.matched += count
+        elif kind == CLOSED:
+            self.closed += count
+            self.closed_cents += cents
+
+
+@dataclass
+class MonthFigures(Figures):
+    matched_outside: int = 0
+
+
+@dataclass(frozen=True)
+class Dashboard:
+    period: Period
+    periods: list[str]
+    head: Head
+    last_30_days: Share
+    last_12_months: Share
+    in_period: Share
+    regions: list[Figures]
+    origins: list[Figures]
+    sectors: list[Figures]
+    months: list[MonthFigures]
+    totals: Figures = field(default_factory=lambda: Figures("total"))
+
+
+def _first_month() -> date | None:
+    return db.session.scalar(select(func.min(LedgerSlice.month)))
+
+
+def _matches_since_day(first_day: date) -> Share:
+    rows = db.session.execute(
+        select(LedgerDay.is_main_hub, func.sum(LedgerDay.event_count))
+        .where(LedgerDay.kind == MATCHED, LedgerDay.day >= first_day)
+        .group_by(LedgerDay.is_main_hub)
+    ).all()
+    counts = {bool(main): int(n or 0) for main, n in rows}
+    return Share(counts.get(False, 0), sum(counts.values()))
+
+
+def _matches_since_month(first_month: date) -> Share:
+    rows = db.session.execute(
+        select(LedgerSlice.value, func.sum(LedgerSlice.event_count))
+        .where(
+            LedgerSlice.kind == MATCHED,
+            LedgerSlice.dimension == "hub",
+            LedgerSlice.month >= first_month,
+        )
+        .group_by(LedgerSlice.value)
+    ).all()
+    counts = {value: int(n or 0) for value, n in rows}
+    return Share(counts.get("other", 0), sum(counts.values()))
+
+
+def dashboard(period_key: str | None, today: date) -> Dashboard:
+    """Every figure of the evidence page for the chosen period."""
+    head = current_head()
+    first_month = _first_month()
+    period = choose_period(period_key, today, first_month)
+    in_period = (LedgerSlice.month >= period.first, LedgerSlice.month <= period.last)
+
+    regions = {r.code: Figures(r.code) for r in REGIONS}
+    origins = {o: Figures(o) for o in (DOMESTIC, FOREIGN)}
+    sectors = {s.code: Figures(s.code) for s in SECTORS}
+    hubs = {"main": Figures("main"), "other": Figures("other")}
+    by_dimension = {"region": regions, "origin": origins, "sector": sectors, "hub": hubs}
+    grouped = db.session.execute(
+        select(
+            LedgerSlice.kind,
+            LedgerSlice.dimension,
+            LedgerSlice.value,
+            func.sum(LedgerSlice.event_count),
+            func.sum(LedgerSlice.amount_usd_cents),
+        )
+        .where(*in_period)
+        .group_by(LedgerSlice.kind, LedgerSlice.dimension, LedgerSlice.value)
+    )
+    for kind, dimension, value, count, cents in grouped:
+        target = by_dimension.get(dimension, {})
+        if value not in target:
+            target[value] = Figures(value)
+        target[value].add(kind, int(count or 0), int(cents or 0))
+
+    months = {m: MonthFigures(m.isoformat()) for m in months_between(period.first, period.last)}
+    trend = db.session.execute(
+        select(LedgerSlice.month, LedgerSlice.kind, LedgerSlice.value, func.sum(LedgerSlice.event_count))
+        .where(*in_period, LedgerSlice.dimension == "hub")
+        .group_by(LedgerSlice.month, LedgerSlice.kind, LedgerSlice.value)
+    )
+    for month, kind, value, count in trend:
+        figures = months.setdefault(month, MonthFigures(month.isoformat()))
+        figures.add(kind, int(count or 0), 0)
+        if kind == MATCHED and value == "other":
+            figures.matched_outside += int(count or 0)
+
+    funnel = db.session.execute(
+        select(StartupFunnel.region_code, StartupFunnel.step, func.sum(StartupFunnel.startup_count))
+        .where(StartupFunnel.month >= period.first, StartupFunnel.month <= period.last)
+        .group_by(StartupFunnel.region_code, StartupFunnel.step)
+    )
+    for region_code, step, count in funnel:
+        region = regions.setdefault(region_code, Figures(region_code))
+        if step == SUBMITTED:
+            region.submitted += int(count or 0)
+        elif step == APPROVED:
+            region.approved += int(count or 0)
+
+    totals = Figures("total")
+    for region in regions.values():
+        for name in ("requested", "matched", "closed", "closed_cents", "submitted", "approved"):
+            setattr(totals, name, getattr(totals, name) + getattr(region, name))
+    this_month = today.replace(day=1)
+    return Dashboard(
+        period=period,
+        periods=period_keys(today, first_month),
+        head=head,
+        last_30_days=_matches_since_day(today - timedelta(days=29)),
+        last_12_months=_matches_since_month(add_months(this_month, -11)),
+        in_period=Share(hubs["other"].matched, hubs["other"].matched + hubs["main"].matched),
+        regions=[regions[r.code] for r in REGIONS] + [f for code, f in regions.items() if code not in REGION_CODES],
+        origins=list(origins.values()),
+        sectors=sorted(sectors.values(), key=lambda f: (-f.matched, -f.closed, SECTOR_ORDER.get(f.key, len(SECTORS)))),
+        months=[months[m] for m in sorted(months)],
+        totals=totals,
+    )
+
+
+REGION_CODES = frozenset(r.code for r in REGIONS)
+SECTOR_ORDER = {s.code: n for n, s in enumerate(SECTORS)}

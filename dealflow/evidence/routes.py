@@ -1,0 +1,160 @@
+"""The public evidence dashboard and the open-data downloads: no login, three languages."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date
+
+from flask import Blueprint, Response, render_template, request, send_file, stream_with_context
+from flask_babel import format_date, get_locale
+from flask_babel import gettext as _
+from werkzeug.exceptions import NotFound
+
+from dealflow.evidence import privacy, tiles
+from dealflow.evidence.queries import Dashboard, MonthFigures, dashboard
+from dealflow.extensions import limiter
+from dealflow.matches import ledger
+from dealflow.models import utcnow
+from dealflow.reference.data import SECTORS, reference_name, region_name
+from dealflow.web import GROUP_SEPARATORS
+
+bp = Blueprint("evidence", __name__)
+DOWNLOAD_LIMIT = limiter.limit("30 per hour")
+
+
+@dataclass(frozen=True)
+class Numbers:
+    """Counts and sums as the page shows them, digits grouped by hand as web.format_money does (~300 a page)."""
+
+    separator: str
+
+    def grouped(self, number: int) -> str:
+        return f"{number:,}".replace(",", self.separator)
+
+    def count(self, count: int) -> str:
+        """The number, or "<3" when it is small enough to identify someone."""
+        value = privacy.shown_count(count)
+        return value if isinstance(value, str) else self.grouped(value)
+
+    def dollars(self, count: int, cents: int) -> str:
+        """A sum in whole dollars, or a dash where its count is suppressed or there is none."""
+        if cents == 0 or privacy.is_suppressed(count):
+            return "—"
+        return f"${self.grouped(round(cents / 100))}"
+
+
+def chart_value(count: int) -> int | None:
+    """A count for a chart: small ones are left out (the table beside it says "<3")."""
+    return None if privacy.is_suppressed(count) else count
+
+
+def month_label(figures: MonthFigures) -> str:
+    return str(format_date(date.fromisoformat(figures.key), "LLL yyyy"))
+
+
+def period_label(key: str) -> str:
+    labels: dict[str, str] = {"12m": _("Last 12 months"), "3m": _("Last 3 months"), "all": _("All time")}
+    return labels.get(key, key)
+
+
+def _charts(board: Dashboard, locale: str) -> dict[str, str]:
+    """The data of each chart, as JSON for a data- attribute (the CSP allows no inline script)."""
+    months = [month_label(m) for m in board.months]
+    charts = {
+        "trend": {
+            "type": "line",
+            "labels": months,
+            "series": [
+                {"label": _("Intro requests"), "data": [chart_value(m.requested) for m in board.months]},
+                {"label": _("Matches"), "data": [chart_value(m.matched) for m in board.months]},
+                {"label": _("Closed investments"), "data": [chart_value(m.closed) for m in board.months]},
+            ],
+        },
+        "origin": {
+            "type": "bar",
+            "labels": [_("Domestic investors"), _("Foreign investors")],
+            "series": [
+                {"label": _("Matches"), "data": [chart_value(o.matched) for o in board.origins]},
+                {"label": _("Closed investments"), "data": [chart_value(o.closed) for o in board.origins]},
+            ],
+        },
+        "sector": {
+            "type": "bar",
+            "horizontal": True,
+            "labels": [reference_name(SECTORS, s.key, locale) for s in board.sectors],
+            "series": [
+                {"label": _("Matches"), "data": [chart_value(s.matched) for s in board.sectors]},
+                {"label": _("Closed investments"), "data": [chart_value(s.closed) for s in board.sectors]},
+            ],
+        },
+        "funnel": {
+            "type": "bar",
+            "labels": [
+                _("Startups submitted"),
+                _("Startups approved"),
+                _("Intro requests"),
+                _("Matches"),
+                _("Closed investments"),
+            ],
+            "series": [
+                {
+                    "label": _("All regions"),
+                    "data": [
+                        chart_value(board.totals.submitted),
+                        chart_value(board.totals.approved),
+                        chart_value(board.totals.requested),
+                        chart_value(board.totals.matched),
+                        chart_value(board.totals.closed),
+                    ],
+                }
+            ],
+        },
+    }
+    return {name: json.dumps(chart, ensure_ascii=False) for name, chart in charts.items()}
+
+
+@bp.route("/")
+def index() -> str:
+    """Venture activity outside Astana and Almaty in numbers anyone can check against the open data."""
+    locale = str(get_locale())
+    numbers = Numbers(GROUP_SEPARATORS.get(locale, ","))
+    board = dashboard(request.args.get("period"), utcnow().date())
+    return render_template(
+        "evidence/index.html",
+        board=board,
+        charts=_charts(board, locale),
+        tiles=tiles.tile_map(board.regions, lambda code: region_name(code, locale)),
+        shown=numbers.count,
+        shown_dollars=numbers.dollars,
+        month_label=month_label,
+        period_label=period_label,
+        sector_name=lambda code: reference_name(SECTORS, code, locale),
+        region_label=lambda code: region_name(code, locale),
+        datasets=[d.name for d in ledger.DATASETS],
+    )
+
+
+def _stream(chunks: Iterator[str], filename: str, mimetype: str) -> Response:
+    response = Response(stream_with_context(chunks), mimetype=mimetype)
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+@bp.route("/data/<name>.<fmt>")
+@DOWNLOAD_LIMIT
+def download(name: str, fmt: str) -> Response:
+    """The open data, written as it is read: events with hashes, and the suppressed aggregates."""
+    if name == "head" and fmt == "json":
+        head = ledger.head_document(ledger.current_head())
+        return _stream(iter([json.dumps(head, indent=2) + "\n"]), "head.json", "application/json")
+    if name == "verify" and fmt == "py":
+        return send_file(ledger.VERIFIER, mimetype="text/x-python", as_attachment=True, download_name="verify.py")
+    dataset = ledger.DATASET_NAMES.get(name)
+    if dataset is None or fmt not in ("csv", "json"):
+        raise NotFound()
+    records = dataset.records(ledger.current_head())
+    if fmt == "csv":
+        return _stream(ledger.csv_chunks(dataset.columns, records), f"{name}.csv", "text/csv")
+    return _stream(ledger.json_chunks(records), f"{name}.json", "application/json")

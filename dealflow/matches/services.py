@@ -1,0 +1,278 @@
+"""The rules of intros and matches: who may ask, answer and log what, and what goes into the ledger.
+
+Every intro request, acceptance, meeting, term sheet and confirmed close is appended to the
+ledger in the same transaction as the change itself. Services flush; the caller commits once.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+
+from flask_babel import format_date
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from dealflow.extensions import db
+from dealflow.matches import ledger, queries
+from dealflow.models import (
+    Currency,
+    EventKind,
+    Instrument,
+    IntroRequest,
+    IntroStatus,
+    MatchProgress,
+    ProgressKind,
+    ProgressStatus,
+    Role,
+    Startup,
+    StartupStatus,
+    User,
+    utcnow,
+)
+from dealflow.notifications import services as notifications
+from dealflow.startups.services import StartupError, to_usd
+
+MAX_MESSAGE_LENGTH = 1000
+MAX_PENDING_PER_INVESTOR = 10
+MAX_REQUESTS_PER_MONTH = 30
+DECLINED_WAIT = timedelta(days=30)
+MAX_NOTE_LENGTH = 2000
+LEDGER_KINDS = {
+    ProgressKind.MEETING: EventKind.MEETING,
+    ProgressKind.TERM_SHEET: EventKind.TERM_SHEET,
+    ProgressKind.INVESTMENT_CLOSED: EventKind.INVESTMENT_CLOSED,
+}
+
+
+class MatchError(StartupError):
+    """A rule refused the request; message is shown to the user, under field when there is one."""
+
+
+# -- intro requests --------------------------------------------------------------------------
+
+
+def _clean(text: str | None, limit: int, field: str) -> str | None:
+    cleaned = (text or "").strip() or None
+    if cleaned is not None and len(cleaned) > limit:
+        raise MatchError(_l("Keep it to %(max)d characters.", max=limit), field=field)
+    return cleaned
+
+
+def request_intro(investor: User, startup: Startup, message: str, *, at: datetime | None = None) -> IntroRequest:
+    """Ask the founder of a listed startup for an intro; the founder is told by email and in the app."""
+    now = at or utcnow()
+    if investor.role != Role.INVESTOR:
+        raise MatchError(_l("Only investors can ask for intros."))
+    if startup.status != StartupStatus.APPROVED:
+        raise MatchError(_l("Only listed startups take intro requests."))
+    profile = investor.investor_profile
+    if profile is None or profile.kind is None or profile.country is None:
+        raise MatchError(_l("Fill in your investor profile (kind of investor and country) before asking for intros."))
+    text = _clean(message, MAX_MESSAGE_LENGTH, "message")
+    if text is None:
+        raise MatchError(_l("Write a short message to the founder: who you are and why this startup."), "message")
+    latest = queries.latest_intro(investor.id, startup.id)
+    if latest is not None and latest.status == IntroStatus.PENDING:
+        raise MatchError(_l("You have already asked for this intro. The founder has not answered yet."))
+    if latest is not None and latest.status == IntroStatus.ACCEPTED:
+        raise MatchError(_l("You are already matched with this startup."))
+    if latest is not None and latest.status == IntroStatus.DECLINED and latest.decided_at:
+        again = latest.decided_at + DECLINED_WAIT
+        if now < again:
+            raise MatchError(
+                _l("The founder declined your last request. You can ask again from %(date)s.", date=format_date(again))
+            )
+    if queries.pending_intro_count(investor.id) >= MAX_PENDING_PER_INVESTOR:
+        raise MatchError(
+            _l(
+                "You have %(max)d intro requests waiting for an answer. Withdraw one or wait for the founders.",
+                max=MAX_PENDING_PER_INVESTOR,
+            )
+        )
+    if queries.intro_requests_this_month(investor.id, now) >= MAX_REQUESTS_PER_MONTH:
+        raise MatchError(
+            _l("You have asked for %(max)d intros this month, the most a month allows.", max=MAX_REQUESTS_PER_MONTH)
+        )
+    intro = IntroRequest(investor_id=investor.id, startup_id=startup.id, message=text, created_at=now)
+    try:
+        with db.session.begin_nested():
+            db.session.add(intro)
+    except IntegrityError:  # the same request sent twice at once: the first one stands
+        raise MatchError(_l("You have already asked for this intro. The founder has not answered yet.")) from None
+    intro.investor, intro.startup = investor, startup
+    ledger.append(EventKind.INTRO_REQUESTED, intro, at=now)
+    notifications.notify(
+        startup.owner,
+        "intro_request",
+        {"investor": investor.name, "startup": startup.name},
+        "/founder/intros",
+        email_extra={"message": text, "organisation": profile.organisation},
+    )
+    return intro
+
+
+def withdraw_intro(investor: User, intro: IntroRequest, *, at: datetime | None = None) -> None:
+    """Take back a request the founder has not answered; what was requested stays in the ledger."""
+    if intro.investor_id != investor.id:
+        raise MatchError(_l("This intro request is not yours."))
+    if intro.status != IntroStatus.PENDING:
+        raise MatchError(_l("Only a request that waits for an answer can be withdrawn."))
+    intro.status = IntroStatus.WITHDRAWN
+    intro.decided_at = at or utcnow()
+    db.session.flush()
+
+
+def _own_pending(founder: User, intro: IntroRequest) -> None:
+    if intro.startup.owner_id != founder.id:
+        raise MatchError(_l("This intro request is not for your startup."))
+    if intro.status != IntroStatus.PENDING:
+        raise MatchError(_l("This request was answered or withdrawn meanwhile."))
+
+
+def accept_intro(founder: User, intro: IntroRequest, reply: str | None, *, at: datetime | None = None) -> None:
+    """Accept: a match. Both sides see each other's contacts, both are emailed, the ledger records it."""
+    _own_pending(founder, intro)
+    now = at or utcnow()
+    intro.reply = _clean(reply, MAX_MESSAGE_LENGTH, "reply")
+    intro.status = IntroStatus.ACCEPTED
+    intro.decided_at = now
+    db.session.flush()  # a withdrawal that won the race makes this fail, before anything is recorded
+    ledger.append(EventKind.INTRO_ACCEPTED, intro, at=now)
+    startup, investor = intro.startup, intro.investor
+    profile = investor.investor_profile
+    link = f"/matches/{intro.id}"
+    notifications.notify(
+        investor,
+        "match_investor",
+        {"startup": startup.name},
+        link,
+        email_extra={
+            "founder": founder.name,
+            "email": startup.contact_email or founder.email,
+            "phone": startup.contact_phone,
+            "reply": intro.reply,
+        },
+    )
+    notifications.notify(
+        founder,
+        "match_founder",
+        {"investor": investor.name, "startup": startup.name},
+        link,
+        email_extra={"email": investor.email, "organisation": profile.organisation if profile else None},
+    )
+
+
+def decline_intro(founder: User, intro: IntroRequest, reply: str | None, *, at: datetime | None = None) -> None:
+    """Decline, with an optional reply; the investor is told and may ask again after a while."""
+    _own_pending(founder, intro)
+    intro.reply = _clean(reply, MAX_MESSAGE_LENGTH, "reply")
+    intro.status = IntroStatus.DECLINED
+    intro.decided_at = at or utcnow()
+    db.session.flush()
+    notifications.notify(
+        intro.investor,
+        "intro_declined",
+        {"startup": intro.startup.name},
+        "/investor/intros",
+        email_extra={"reply": intro.reply},
+    )
+
+
+# -- after the match -------------------------------------------------------------------------
+
+
+def other_side(intro: IntroRequest, user: User) -> User:
+    """The investor for the founder, the founder for the investor."""
+    return intro.startup.owner if user.id == intro.investor_id else intro.investor
+
+
+def log_progress(
+    user: User,
+    intro: IntroRequest,
+    kind: ProgressKind,
+    *,
+    occurred_on: date | None,
+    note: str | None,
+    amount: Decimal | None = None,
+    currency: Currency | None = None,
+    instrument: Instrument | None = None,
+    at: datetime | None = None,
+) -> MatchProgress:
+    """Record a meeting or term sheet (into the ledger at once) or a close (once the other side confirms)."""
+    now = at or utcnow()
+    if not queries.is_party(user, intro) or intro.status != IntroStatus.ACCEPTED:
+        raise MatchError(_l("Only the two sides of a match can record its progress."))
+    day = occurred_on or now.date()
+    if day > now.date():
+        raise MatchError(_l("This date is in the future."), field="occurred_on")
+    if intro.decided_at and day < intro.decided_at.date():
+        raise MatchError(_l("This date is before the match."), field="occurred_on")
+    progress = MatchProgress(
+        intro_request_id=intro.id,
+        kind=kind,
+        logged_by_id=user.id,
+        occurred_on=day,
+        note=_clean(note, MAX_NOTE_LENGTH, "note"),
+        created_at=now,
+    )
+    if kind == ProgressKind.INVESTMENT_CLOSED:
+        if amount is None or amount <= 0:
+            raise MatchError(_l("Enter the amount invested."), field="amount")
+        if currency is None:
+            raise MatchError(_l("Choose the currency."), field="currency")
+        if instrument is None:
+            raise MatchError(_l("Choose the instrument."), field="instrument")
+        progress.amount, progress.currency, progress.instrument = amount, currency, instrument
+        progress.amount_usd = to_usd(amount, currency)
+        progress.status = ProgressStatus.AWAITING_CONFIRMATION
+        waiting = select(MatchProgress.id).where(
+            MatchProgress.intro_request_id == intro.id,
+            MatchProgress.kind == ProgressKind.INVESTMENT_CLOSED,
+            MatchProgress.status == ProgressStatus.AWAITING_CONFIRMATION,
+        )
+        if db.session.scalar(waiting) is not None:
+            raise MatchError(_l("A closed investment already waits for confirmation on this match."))
+        try:
+            with db.session.begin_nested():
+                db.session.add(progress)
+        except IntegrityError:
+            raise MatchError(_l("A closed investment already waits for confirmation on this match.")) from None
+        notifications.notify(
+            other_side(intro, user),
+            "close_to_confirm",
+            {"who": user.name, "startup": intro.startup.name},
+            f"/matches/{intro.id}",
+            email_extra={"amount": amount, "currency": currency.value},
+        )
+        return progress
+    progress.status = ProgressStatus.RECORDED
+    db.session.add(progress)
+    db.session.flush()
+    ledger.append(LEDGER_KINDS[kind], intro, progress=progress, at=now)
+    return progress
+
+
+def decide_close(user: User, progress: MatchProgress, *, confirmed: bool, at: datetime | None = None) -> None:
+    """The other side confirms a close (only then is it counted, in the ledger) or says it did not happen."""
+    intro = db.session.get(IntroRequest, progress.intro_request_id)
+    if intro is None or not queries.is_party(user, intro):
+        raise MatchError(_l("Only the two sides of a match can confirm its progress."))
+    if progress.kind != ProgressKind.INVESTMENT_CLOSED or progress.status != ProgressStatus.AWAITING_CONFIRMATION:
+        raise MatchError(_l("Nothing waits for confirmation here."))
+    if progress.logged_by_id == user.id:
+        raise MatchError(_l("The other side of the match confirms what you recorded."))
+    now = at or utcnow()
+    progress.status = ProgressStatus.CONFIRMED if confirmed else ProgressStatus.DISPUTED
+    progress.decided_by_id = user.id
+    progress.decided_at = now
+    db.session.flush()
+    if confirmed:
+        ledger.append(EventKind.INVESTMENT_CLOSED, intro, progress=progress, amount_usd=progress.amount_usd, at=now)
+    notifications.notify(
+        progress.logged_by,
+        "close_confirmed" if confirmed else "close_disputed",
+        {"who": user.name, "startup": intro.startup.name},
+        f"/matches/{intro.id}",
+    )

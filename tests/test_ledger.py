@@ -1,0 +1,319 @@
+"""The evidence ledger: the hash chain, append-only rows, verification, rollups, export and concurrency."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import subprocess
+import sys
+import threading
+from collections import Counter
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from sqlalchemy import func, select, text
+from sqlalchemy.exc import DatabaseError
+
+from dealflow.evidence.counters import month_of
+from dealflow.extensions import db
+from dealflow.matches import ledger
+from dealflow.models import (
+    EventKind,
+    IntroRequest,
+    LedgerDay,
+    LedgerHead,
+    LedgerRollup,
+    LedgerSlice,
+    MatchEvent,
+    MatchEventLink,
+    StartupFunnel,
+    StartupStatus,
+)
+from tests.conftest import TestDatabase, make_app
+from tests.match_helpers import close, listed, match, ready_investor
+from tests.startup_helpers import startup_in
+
+
+def events() -> list[MatchEvent]:
+    return list(db.session.scalars(select(MatchEvent).order_by(MatchEvent.seq)))
+
+
+def test_the_canonical_encoding_is_the_documented_one() -> None:
+    fields = {
+        "seq": 1,
+        "event_id": "0f" * 16,
+        "occurred_at": "2026-03-01T10:00:00Z",
+        "kind": "intro_accepted",
+        "region_code": "KZ-43",
+        "is_main_hub": False,
+        "sector_code": "agritech",
+        "stage_code": "seed",
+        "investor_country": "DE",
+        "is_foreign": True,
+        "investor_kind": "angel",
+        "amount_usd": None,
+    }
+    encoded = ledger.canonical_bytes(fields, ledger.GENESIS_HASH)
+    assert encoded.startswith(b'{"amount_usd":null,"event_id":"0f0f')
+    assert b" " not in encoded
+    assert b'"is_foreign":true,"is_main_hub":false,"kind":"intro_accepted"' in encoded
+    tail = b'","region_code":"KZ-43","sector_code":"agritech","seq":1,"stage_code":"seed"}'
+    assert encoded.endswith(b'"prev_hash":"' + b"0" * 64 + tail)
+    assert ledger.event_hash(fields, ledger.GENESIS_HASH) == hashlib.sha256(encoded).hexdigest()
+
+
+def test_each_event_holds_snapshots_and_is_chained_to_the_one_before() -> None:
+    investor = ready_investor(country="DE")
+    startup = listed(region_code="KZ-47", sector_code="logistics", stage_code="mvp")
+    intro = match(investor, startup)
+    close(intro, "250000.5")
+    first, second, third = events()
+    assert [e.kind for e in (first, second, third)] == ["intro_requested", "intro_accepted", "investment_closed"]
+    assert (first.region_code, first.is_main_hub, first.sector_code, first.stage_code) == (
+        "KZ-47",
+        False,
+        "logistics",
+        "mvp",
+    )
+    assert (first.investor_country, first.is_foreign, first.investor_kind) == ("DE", True, "vc_fund")
+    assert third.amount_usd == Decimal("250000.50")
+    assert first.prev_hash == ledger.GENESIS_HASH
+    assert second.prev_hash == first.hash
+    assert third.prev_hash == second.hash
+    assert len({e.event_id for e in (first, second, third)}) == 3
+    assert all(len(e.event_id) == 32 for e in (first, second, third))
+    head = db.session.get(LedgerHead, 1)
+    assert head is not None
+    assert (head.event_count, head.head_hash) == (3, third.hash)
+    links = db.session.scalars(select(MatchEventLink).order_by(MatchEventLink.event_seq)).all()
+    assert [(link.startup_id, link.investor_id) for link in links] == [(startup.id, investor.id)] * 3
+    report = ledger.verify_chain()
+    assert report.ok
+    assert (report.event_count, report.head_hash) == (3, third.hash)
+
+
+def test_later_profile_edits_do_not_change_recorded_events() -> None:
+    startup = listed(region_code="KZ-61")
+    match(startup=startup)
+    startup.region_code = "KZ-71"
+    db.session.flush()
+    assert {e.region_code for e in events()} == {"KZ-61"}
+    assert ledger.verify_chain().ok
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "UPDATE match_event SET region_code = 'KZ-71'",
+        "UPDATE match_event SET amount_usd = 1",
+        "DELETE FROM match_event",
+    ],
+)
+def test_the_database_refuses_to_change_or_delete_ledger_rows(statement: str) -> None:
+    match()
+    db.session.execute(text("DELETE FROM match_event_link"))  # the private links may go; the ledger may not
+    with pytest.raises(DatabaseError, match="append-only"), db.session.begin_nested():
+        db.session.execute(text(statement))
+    assert [e.region_code for e in events()] == ["KZ-43", "KZ-43"]
+    assert ledger.verify_chain().ok
+
+
+def drop_append_only_trigger() -> None:
+    """What an attacker with database access would do first (inside the test's transaction)."""
+    if db.session.get_bind().dialect.name == "sqlite":
+        db.session.execute(text("DROP TRIGGER match_event_no_update"))
+        db.session.execute(text("DROP TRIGGER match_event_no_delete"))
+    else:
+        db.session.execute(text("DROP TRIGGER match_event_append_only ON match_event"))
+
+
+def test_ledger_verify_passes_then_names_the_row_that_was_tampered_with(runner: Any) -> None:
+    for n in range(3):
+        match(startup=listed(region_code="KZ-43", name=f"Verified {n}"))
+    good = runner.invoke(args=["ledger", "verify"])
+    assert good.exit_code == 0, good.output
+    head = db.session.get(LedgerHead, 1)
+    assert head is not None
+    assert f"Ledger OK: 6 events, head hash {head.head_hash}" in good.output
+
+    fourth = events()[3]
+    drop_append_only_trigger()
+    db.session.execute(text("UPDATE match_event SET region_code = 'KZ-71', is_main_hub = true WHERE seq = 4"))
+    bad = runner.invoke(args=["ledger", "verify"])
+    assert bad.exit_code == 1
+    assert f"event #4 (event id {fourth.event_id})" in bad.output
+    assert "do not match its hash" in bad.output
+    assert "The 3 events before it verify" in bad.output
+
+
+def test_ledger_verify_notices_a_deleted_row(runner: Any) -> None:
+    for n in range(2):
+        match(startup=listed(name=f"Deleted {n}"))
+    drop_append_only_trigger()
+    db.session.execute(text("DELETE FROM match_event_link WHERE event_seq = 2"))
+    db.session.execute(text("DELETE FROM match_event WHERE seq = 2"))
+    result = runner.invoke(args=["ledger", "verify"])
+    assert result.exit_code == 1
+    assert "event #3" in result.output
+    assert "rows are missing" in result.output
+
+
+def test_every_append_adds_to_the_rollups_in_the_same_transaction() -> None:
+    now = datetime.now(UTC)
+    domestic, foreign = ready_investor(country="KZ"), ready_investor(country="TR")
+    regional = listed(region_code="KZ-62", sector_code="energy")
+    hub = listed(region_code="KZ-75", sector_code="fintech")
+    close(match(domestic, regional, at=now - timedelta(days=70)), "1000.25", at=now - timedelta(days=60))
+    match(foreign, regional, at=now - timedelta(days=3))
+    close(match(foreign, hub, at=now - timedelta(days=2)), "500", at=now - timedelta(days=1))
+
+    raw = Counter()
+    cents = Counter()
+    for e in events():
+        key = (month_of(e.occurred_at), e.region_code, e.kind, "foreign" if e.is_foreign else "domestic", e.sector_code)
+        raw[key] += 1
+        cents[key] += ledger.amount_cents(e.amount_usd)
+    rollup = {
+        (r.month, r.region_code, r.kind, r.investor_origin, r.sector_code): (r.event_count, r.amount_usd_cents)
+        for r in db.session.scalars(select(LedgerRollup))
+    }
+    assert rollup == {key: (count, cents[key]) for key, count in raw.items()}
+    slices = {(s.month, s.kind, s.dimension, s.value): s.event_count for s in db.session.scalars(select(LedgerSlice))}
+    assert slices[(month_of(now - timedelta(days=1)), "investment_closed", "hub", "main")] >= 1
+    for dimension in ("region", "hub", "origin", "sector"):
+        assert sum(n for (_m, _k, d, _v), n in slices.items() if d == dimension) == len(events())
+    days = db.session.execute(select(func.sum(LedgerDay.event_count))).scalar()
+    assert days == len(events()) == 8
+    total_cents = db.session.scalar(
+        select(func.sum(LedgerSlice.amount_usd_cents)).where(LedgerSlice.dimension == "region")
+    )
+    assert total_cents == 100025 + 50000
+
+
+def test_the_status_machine_counts_the_funnel_once_per_startup() -> None:
+    submitted = startup_in(StartupStatus.SUBMITTED)
+    approved = startup_in(StartupStatus.APPROVED)
+    startup_in(StartupStatus.DRAFT)
+    rows = {
+        (f.region_code, f.step): f.startup_count
+        for f in db.session.scalars(select(StartupFunnel).where(StartupFunnel.region_code == "KZ-43"))
+    }
+    assert rows == {("KZ-43", "submitted"): 2, ("KZ-43", "approved"): 1}
+    assert submitted.region_code == approved.region_code == "KZ-43"
+
+
+def run_verifier(directory: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, str(directory / "verify.py"), *args], capture_output=True, text=True, check=False, timeout=60
+    )
+
+
+def test_the_export_holds_public_fields_only_and_its_verifier_needs_nothing_else(runner: Any, tmp_path: Path) -> None:
+    investor = ready_investor(country="GB", email="partner@thames.example")
+    intro = match(investor, listed(region_code="KZ-10", name="Semey Secret Sauce", contact_email="hi@semey.kz"))
+    close(intro, "77000")
+    out = tmp_path / "open-data"
+    result = runner.invoke(args=["ledger", "export", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert {p.name for p in out.iterdir()} >= {
+        "events.csv", "events.json", "rollup.csv", "slices.json", "funnel.csv", "head.json", "verify.py", "README.md",
+    }  # fmt: skip
+    with (out / "events.csv").open(encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    assert list(rows[0]) == list(ledger.EVENT_COLUMNS)
+    assert [r["kind"] for r in rows] == ["intro_requested", "intro_accepted", "investment_closed"]
+    assert rows[2]["amount_usd"] == "77000.00"
+    everything = "".join(p.read_text(encoding="utf-8") for p in out.iterdir() if p.suffix in (".csv", ".json"))
+    for personal in ("thames.example", "Semey Secret Sauce", "hi@semey.kz", investor.name):
+        assert personal not in everything
+    head = json.loads((out / "head.json").read_text())
+    assert head["event_count"] == 3
+
+    for args in ((), (str(out / "events.csv"),)):
+        ok = run_verifier(out, *args)
+        assert ok.returncode == 0, ok.stdout + ok.stderr
+        assert f"OK: 3 events, head hash {head['head_hash']}" in ok.stdout
+
+    (out / "events.csv").write_text(
+        (out / "events.csv").read_text(encoding="utf-8").replace("77000.00", "7700000.00"), encoding="utf-8"
+    )
+    broken = run_verifier(out, str(out / "events.csv"))
+    assert broken.returncode == 1
+    assert "BROKEN at event #3" in broken.stdout
+    exported = (out / "events.json").read_text(encoding="utf-8")
+    assert exported.count("\n") == 5  # "[", one line per event, "]"
+    (out / "events.json").write_text(exported.replace('"77000.00"', '"77.00"'), encoding="utf-8")
+    assert "BROKEN at event #3" in run_verifier(out).stdout
+    records = json.loads(exported)
+    records[0]["region_code"] = "KZ-71"
+    (out / "events.json").write_text(json.dumps(records), encoding="utf-8")  # another layout of the same array
+    assert "BROKEN at event #1" in run_verifier(out).stdout
+    (out / "events.json").write_text(json.dumps(json.loads(exported), indent=2), encoding="utf-8")
+    assert "OK: 3 events" in run_verifier(out).stdout
+
+
+# -- concurrency: each append on a connection of its own, with real commits ----------------------
+
+
+@pytest.fixture
+def race_app(test_databases: TestDatabase, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
+    app = make_app(
+        test_databases.create("ledger_race"),
+        UPLOAD_FOLDER=str(tmp_path_factory.mktemp("ledger-race")),
+        SQLALCHEMY_ENGINE_OPTIONS={"pool_size": 25, "max_overflow": 5},
+    )
+    yield app
+    with app.app_context():
+        db.engine.dispose()
+
+
+@pytest.mark.own_database
+def test_twenty_concurrent_appends_leave_one_valid_chain(race_app: Flask) -> None:
+    with race_app.app_context():
+        intro = match()
+        db.session.commit()
+        intro_id = intro.id
+
+    writers = 20
+    start = threading.Barrier(writers, timeout=30)
+    failures: list[BaseException] = []
+
+    def append() -> None:
+        # A POST request's context, as in production: SQLite then starts with BEGIN IMMEDIATE.
+        with race_app.test_request_context(method="POST"):
+            try:
+                start.wait()
+                found = db.session.get(IntroRequest, intro_id)
+                assert found is not None
+                ledger.append(EventKind.MEETING, found)
+                db.session.commit()
+            except Exception as exc:  # reported by the assertion below
+                failures.append(exc)
+                db.session.rollback()
+
+    threads = [threading.Thread(target=append) for _ in range(writers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+
+    assert failures == []
+    with race_app.app_context():
+        report = ledger.verify_chain()
+        assert report.ok, report
+        assert report.event_count == 2 + writers
+        chained = db.session.scalars(select(MatchEvent).order_by(MatchEvent.seq)).all()
+        assert [e.seq for e in chained] == list(range(1, 2 + writers + 1))
+        assert len({e.prev_hash for e in chained}) == len(chained)
+        meetings = db.session.scalar(
+            select(func.sum(LedgerSlice.event_count)).where(
+                LedgerSlice.kind == "meeting", LedgerSlice.dimension == "region"
+            )
+        )
+        assert meetings == writers
