@@ -81,6 +81,7 @@ wrk:
 
 bench: $(VENV)/.runtime translations wrk
 	$(BIN)/python bench/run.py
+	$(BIN)/python bench/dashboard.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
