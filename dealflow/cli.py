@@ -10,6 +10,8 @@ from flask.cli import AppGroup
 
 from dealflow import demo
 from dealflow.auth import services as accounts
+from dealflow.billing import gateway as billing_gateway
+from dealflow.billing import services as billing_services
 from dealflow.extensions import db, file_store
 from dealflow.investors import services as investor_services
 from dealflow.models import Role, utcnow
@@ -79,6 +81,7 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(reference_cli)
     app.cli.add_command(files_cli)
     app.cli.add_command(alerts_cli)
+    app.cli.add_command(billing_cli)
 
 
 alerts_cli = AppGroup("alerts", help="Saved-search alerts.")
@@ -90,3 +93,19 @@ def send_alerts_command() -> None:
     emails, startups = investor_services.send_alerts()
     db.session.commit()
     click.echo(f"Sent {emails} alert emails listing {startups} startups.")
+
+
+billing_cli = AppGroup("billing", help="Stripe billing.")
+
+
+@billing_cli.command("sync-plans")
+def sync_plans_command() -> None:
+    """Create the Pro product and its monthly and yearly plans at Stripe (or localstripe); safe to run again."""
+    try:
+        report = billing_services.sync_plans()
+    except billing_services.BillingError as exc:
+        raise click.ClickException(str(exc.message)) from exc
+    except billing_gateway.GatewayError as exc:
+        raise click.ClickException(f"Stripe refused or did not answer: {exc.message}") from exc
+    for line in report:
+        click.echo(line)
