@@ -8,6 +8,7 @@ from typing import Any
 
 from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import and_, func, not_, or_, select
+from sqlalchemy.orm import aliased
 from sqlalchemy.sql.elements import ColumnElement
 
 from dealflow.billing import services
@@ -38,11 +39,13 @@ class BillingTotals:
 
 def _latest_subscription_id(user_id: Any) -> Any:
     """The id of the subscription that decides a user's plan, as a correlated subquery."""
+    candidate = aliased(Subscription)
     return (
-        select(Subscription.id)
-        .where(Subscription.user_id == user_id)
-        .order_by(*services.current_first())
+        select(candidate.id)
+        .where(candidate.user_id == user_id)
+        .order_by(*services.current_first(candidate))
         .limit(1)
+        .correlate(User)
         .scalar_subquery()
     )
 

@@ -166,12 +166,12 @@ def free_intro_requests_per_month() -> int:
 # ---- plans and limits -----------------------------------------------------------------------------------
 
 
-def current_first() -> tuple[ColumnElement[Any], ...]:
+def current_first(entity: Any = Subscription) -> tuple[ColumnElement[Any], ...]:
     """The order that puts a user's current subscription first: live before ended, newest first."""
     return (
-        case((Subscription.status.in_([s.value for s in ENDED_STATUSES]), 1), else_=0),
-        Subscription.created_at.desc(),
-        Subscription.id.desc(),
+        case((entity.status.in_([s.value for s in ENDED_STATUSES]), 1), else_=0),
+        entity.created_at.desc(),
+        entity.id.desc(),
     )
 
 
