@@ -281,9 +281,11 @@ class RemoteSubscription:
         items = (data.get("items") or {}).get("data") or []
         item = items[0] if items else {}
         plan = item.get("plan") or item.get("price") or data.get("plan") or {}
+        if not isinstance(plan, dict):
+            plan = {"id": plan}
         plan_id = stripe_id(plan) or ""
         known = next((p for p in prices() if p.stripe_plan_id == plan_id), None)
-        raw_interval = plan.get("interval") or (plan.get("recurring") or {}).get("interval") if plan else None
+        raw_interval = plan.get("interval") or (plan.get("recurring") or {}).get("interval")
         if known is not None:
             interval = known.interval
         else:
@@ -297,7 +299,7 @@ class RemoteSubscription:
             interval=interval,
             item_id=stripe_id(item) if item else None,
             current_period_end=_moment(data.get("current_period_end") or item.get("current_period_end")),
-            cancel_at_period_end=bool(data.get("cancel_at_period_end")) or bool(data.get("cancel_at")),
+            cancel_at_period_end=bool(data.get("cancel_at_period_end")),
             ended_at=_moment(data.get("ended_at")),
             user_id_hint=int(hint) if hint.isdigit() else None,
         )
