@@ -6,10 +6,11 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 5000
+LOCALSTRIPE_PORT ?= 8420
 export FLASK_APP := wsgi
 CATALOGS := dealflow/translations
 
-.PHONY: help run test lint format pytest translations translations-update chromium clean bench wrk
+.PHONY: help run test lint format pytest translations translations-update chromium clean bench wrk localstripe
 
 help:
 	@echo "make run      create .venv, install, migrate, load demo data on first run, serve on 127.0.0.1:$(PORT)"
@@ -17,6 +18,7 @@ help:
 	@echo "make lint     the linters only"
 	@echo "make format   apply ruff's fixes and formatting"
 	@echo "make translations-update   extract new strings and merge them into the catalogs"
+	@echo "make localstripe   a local Stripe server on 127.0.0.1:$(LOCALSTRIPE_PORT) for billing without a Stripe account"
 
 $(BIN)/python:
 	@test -n "$(PYTHON)" || { echo "Dealflow needs Python 3.11: install python3.11 and try again." >&2; exit 1; }
@@ -82,6 +84,9 @@ wrk:
 bench: $(VENV)/.runtime translations wrk
 	$(BIN)/python bench/run.py
 	$(BIN)/python bench/dashboard.py
+
+localstripe: $(VENV)/.dev
+	$(BIN)/python -m tests.localstripe_server $(LOCALSTRIPE_PORT)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

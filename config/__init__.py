@@ -7,6 +7,7 @@ and refuses to start without them.
 from __future__ import annotations
 
 import os
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +34,20 @@ def _env_int(name: str, default: int) -> int:
         return int(value)
     except ValueError as exc:
         raise ConfigError(f"{name} must be a whole number, got {value!r}") from exc
+
+
+def _env_usd_cents(name: str, default_cents: int) -> int:
+    """A price in US dollars such as "49" or "49.50", kept in cents as Stripe wants it."""
+    value = os.environ.get(name)
+    if value is None or value == "":
+        return default_cents
+    try:
+        cents = Decimal(value.strip()) * 100
+    except InvalidOperation as exc:
+        raise ConfigError(f"{name} must be an amount in US dollars such as 49 or 49.50, got {value!r}") from exc
+    if cents <= 0 or cents != cents.to_integral_value():
+        raise ConfigError(f"{name} must be a positive amount in whole cents, got {value!r}")
+    return int(cents)
 
 
 def normalise_database_url(url: str) -> str:
@@ -101,6 +116,24 @@ class BaseConfig:
     MAX_LOGO_BYTES = 2 * 1024 * 1024
     MAX_DECK_BYTES = 20 * 1024 * 1024
 
+    # Billing: off unless STRIPE_SECRET_KEY is set. The API base and the Stripe.js URL point at
+    # Stripe itself by default and at localstripe in tests and local development.
+    STRIPE_SECRET_KEY: str | None = None
+    STRIPE_PUBLISHABLE_KEY: str | None = None
+    STRIPE_WEBHOOK_SECRET: str | None = None
+    STRIPE_API_BASE = "https://api.stripe.com"
+    STRIPE_JS_URL = "https://js.stripe.com/v3/"
+    STRIPE_TIMEOUT_SECONDS = 10
+    STRIPE_MAX_NETWORK_RETRIES = 2
+    STRIPE_WEBHOOK_TOLERANCE_SECONDS = 300
+    STRIPE_PRODUCT_ID = "dealflow-pro"
+    STRIPE_PLAN_PRO_MONTHLY = "dealflow-pro-monthly-usd"
+    STRIPE_PLAN_PRO_YEARLY = "dealflow-pro-yearly-usd"
+    PRO_MONTHLY_USD_CENTS = 4900
+    PRO_YEARLY_USD_CENTS = 49000
+    BILLING_GRACE_DAYS = 7
+    FREE_INTRO_REQUESTS_PER_MONTH = 3
+
     def __init__(self, instance_path: str) -> None:
         self.INSTANCE_PATH = instance_path
         self.UPLOAD_FOLDER = os.environ.get("UPLOAD_FOLDER") or str(Path(instance_path) / "uploads")
@@ -120,6 +153,27 @@ class BaseConfig:
         redis_url = os.environ.get("REDIS_URL")
         if redis_url:
             self.RATELIMIT_STORAGE_URI = redis_url
+        self._read_billing_settings()
+
+    def _read_billing_settings(self) -> None:
+        self.STRIPE_SECRET_KEY = os.environ.get("STRIPE_SECRET_KEY") or None
+        self.STRIPE_PUBLISHABLE_KEY = os.environ.get("STRIPE_PUBLISHABLE_KEY") or None
+        self.STRIPE_WEBHOOK_SECRET = os.environ.get("STRIPE_WEBHOOK_SECRET") or None
+        self.STRIPE_API_BASE = (os.environ.get("STRIPE_API_BASE") or self.STRIPE_API_BASE).rstrip("/")
+        self.STRIPE_JS_URL = os.environ.get("STRIPE_JS_URL") or self.STRIPE_JS_URL
+        self.STRIPE_TIMEOUT_SECONDS = _env_int("STRIPE_TIMEOUT_SECONDS", self.STRIPE_TIMEOUT_SECONDS)
+        self.STRIPE_MAX_NETWORK_RETRIES = _env_int("STRIPE_MAX_NETWORK_RETRIES", self.STRIPE_MAX_NETWORK_RETRIES)
+        self.STRIPE_PRODUCT_ID = os.environ.get("STRIPE_PRODUCT_ID") or self.STRIPE_PRODUCT_ID
+        self.STRIPE_PLAN_PRO_MONTHLY = os.environ.get("STRIPE_PLAN_PRO_MONTHLY") or self.STRIPE_PLAN_PRO_MONTHLY
+        self.STRIPE_PLAN_PRO_YEARLY = os.environ.get("STRIPE_PLAN_PRO_YEARLY") or self.STRIPE_PLAN_PRO_YEARLY
+        self.PRO_MONTHLY_USD_CENTS = _env_usd_cents("PRO_MONTHLY_PRICE_USD", self.PRO_MONTHLY_USD_CENTS)
+        self.PRO_YEARLY_USD_CENTS = _env_usd_cents("PRO_YEARLY_PRICE_USD", self.PRO_YEARLY_USD_CENTS)
+        self.BILLING_GRACE_DAYS = _env_int("BILLING_GRACE_DAYS", self.BILLING_GRACE_DAYS)
+        self.FREE_INTRO_REQUESTS_PER_MONTH = _env_int(
+            "FREE_INTRO_REQUESTS_PER_MONTH", self.FREE_INTRO_REQUESTS_PER_MONTH
+        )
+        if self.STRIPE_SECRET_KEY and not self.STRIPE_PUBLISHABLE_KEY:
+            raise ConfigError("STRIPE_PUBLISHABLE_KEY is not set: the card form needs it when STRIPE_SECRET_KEY is set")
 
 
 class DevelopmentConfig(BaseConfig):
@@ -151,6 +205,12 @@ class TestingConfig(BaseConfig):
         self.FRAGMENT_CACHE_SIZE = 0
         self.SQLALCHEMY_DATABASE_URI = "sqlite://"
         self.RATELIMIT_STORAGE_URI = "memory://"
+        # Billing is off unless a test turns it on against its local Stripe server, whatever the shell says.
+        self.STRIPE_SECRET_KEY = self.STRIPE_PUBLISHABLE_KEY = self.STRIPE_WEBHOOK_SECRET = None
+        self.STRIPE_API_BASE = "http://127.0.0.1:9"  # the discard port: never the real Stripe
+        self.STRIPE_JS_URL = "http://127.0.0.1:9/js.stripe.com/v3/"
+        self.STRIPE_MAX_NETWORK_RETRIES = 0  # a stopped local Stripe server fails at once
+        self.STRIPE_TIMEOUT_SECONDS = 5
 
 
 class ProductionConfig(BaseConfig):
@@ -173,6 +233,11 @@ class ProductionConfig(BaseConfig):
         self.SECRET_KEY = secret
         self.SQLALCHEMY_DATABASE_URI = normalise_database_url(os.environ["DATABASE_URL"])
         self.TRUSTED_PROXIES = _env_int("TRUSTED_PROXIES", 1)
+        if self.STRIPE_SECRET_KEY and not self.STRIPE_WEBHOOK_SECRET:
+            raise ConfigError(
+                "STRIPE_WEBHOOK_SECRET is not set: production refuses to take payments "
+                "without verifying Stripe's webhooks"
+            )
 
 
 _CLASSES: dict[str, type[BaseConfig]] = {

@@ -70,6 +70,7 @@ def register_blueprints(app: Flask) -> None:
     """Mount every area of the site."""
     from dealflow.admin.routes import bp as admin_bp
     from dealflow.auth.routes import bp as auth_bp
+    from dealflow.billing.routes import bp as billing_bp
     from dealflow.evidence.routes import bp as evidence_bp
     from dealflow.investors.routes import bp as investors_bp
     from dealflow.main.notifications import bp as notifications_bp
@@ -87,3 +88,4 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(evidence_bp, url_prefix="/evidence")
     app.register_blueprint(review_bp, url_prefix="/review")
     app.register_blueprint(admin_bp, url_prefix="/admin")
+    app.register_blueprint(billing_bp, url_prefix="/billing")

@@ -11,6 +11,8 @@ from flask.cli import AppGroup
 
 from dealflow import audit, demo
 from dealflow.auth import services as accounts
+from dealflow.billing import gateway as billing_gateway
+from dealflow.billing import services as billing_services
 from dealflow.extensions import db, file_store
 from dealflow.investors import services as investor_services
 from dealflow.matches import ledger
@@ -82,6 +84,7 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(files_cli)
     app.cli.add_command(alerts_cli)
     app.cli.add_command(ledger_cli)
+    app.cli.add_command(billing_cli)
 
 
 alerts_cli = AppGroup("alerts", help="Saved-search alerts.")
@@ -124,3 +127,19 @@ def export_ledger_command(out: Path) -> None:
     db.session.commit()
     click.echo(f"Exported {head.event_count} events (head hash {head.head_hash}) to {out}")
     click.echo(f"Check them with: python3 {out / 'verify.py'}")
+
+
+billing_cli = AppGroup("billing", help="Stripe billing.")
+
+
+@billing_cli.command("sync-plans")
+def sync_plans_command() -> None:
+    """Create the Pro product and its monthly and yearly plans at Stripe (or localstripe); safe to run again."""
+    try:
+        report = billing_services.sync_plans()
+    except billing_services.BillingError as exc:
+        raise click.ClickException(str(exc.message)) from exc
+    except billing_gateway.GatewayError as exc:
+        raise click.ClickException(f"Stripe refused or did not answer: {exc.message}") from exc
+    for line in report:
+        click.echo(line)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -20,11 +21,22 @@ from dealflow.reference.data import SECTORS, STAGES, reference_name, region_name
 from dealflow.startups.fields import FIELD_LABELS
 from dealflow.startups.markdown import render_markdown
 
-CONTENT_SECURITY_POLICY = (
-    "default-src 'self'; img-src 'self' data:; style-src 'self'; "
-    "script-src 'self'; font-src 'self'; connect-src 'self'; frame-ancestors 'none'; "
-    "form-action 'self'; base-uri 'self'; object-src 'none'"
-)
+
+def content_security_policy(
+    *, scripts: Sequence[str] = (), connects: Sequence[str] = (), frames: Sequence[str] = ()
+) -> str:
+    """The site's policy; a page that needs a third party (Stripe.js on the card form) names its origins."""
+    script_src = " ".join(["'self'", *scripts])
+    connect_src = " ".join(["'self'", *connects])
+    frame_src = "frame-src " + " ".join(frames) + "; " if frames else ""
+    return (
+        "default-src 'self'; img-src 'self' data:; style-src 'self'; "
+        f"script-src {script_src}; font-src 'self'; connect-src {connect_src}; {frame_src}"
+        "frame-ancestors 'none'; form-action 'self'; base-uri 'self'; object-src 'none'"
+    )
+
+
+CONTENT_SECURITY_POLICY = content_security_policy()
 
 
 def safe_next_url(target: str | None) -> str | None:

@@ -7,6 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from flask import Flask
 from sqlalchemy import event, func, select
 
 from dealflow.extensions import db
@@ -15,6 +16,7 @@ from dealflow.investors.queries import DiscoveryQuery, discover
 from dealflow.models import Bookmark, Currency, Instrument, Role, SavedSearchAlert, Startup, StartupStatus
 from dealflow.startups import services as startups
 from dealflow.startups.profile import Profile
+from tests.billing_helpers import give_pro, turn_billing_on
 from tests.conftest import Auth
 from tests.factories import PASSWORD, UserFactory
 from tests.startup_helpers import founder, investor, startup_in
@@ -289,8 +291,12 @@ def test_saved_searches_run_rename_and_delete(auth: Auth, client: Any, post_form
     assert "Kyzylorda agri" not in client.get("/investor/searches").get_data(as_text=True)
 
 
-def test_an_alert_never_repeats_a_startup_for_the_same_search(runner: Any) -> None:
+def test_an_alert_never_repeats_a_startup_for_the_same_search(
+    runner: Any, app: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    turn_billing_on(app, monkeypatch)
     reader = investor()
+    give_pro(reader)  # alerts are part of Pro
     saved = services.save_search(reader, "Kyzylorda", DiscoveryQuery(regions=("KZ-43",)))
     first = listed(name="First Match", region_code="KZ-43")
     listed(name="Elsewhere", region_code="KZ-47")

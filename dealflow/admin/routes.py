@@ -20,6 +20,8 @@ from dealflow.auth import services
 from dealflow.auth.decorators import admin_required
 from dealflow.auth.forms import show_account_error
 from dealflow.auth.sessions import signed_in_user
+from dealflow.billing import queries as billing_queries
+from dealflow.billing import services as billing_services
 from dealflow.extensions import db
 from dealflow.models import AuditLog, Currency, ExchangeRate, Hub, Region, Role, User
 from dealflow.startups import services as startup_services
@@ -198,3 +200,24 @@ def audit_log() -> str:
         query = query.where(AuditLog.actor_email.contains(form.actor.data.strip().lower(), autoescape=True))
     page = db.paginate(query, page=request.args.get("page", 1, type=int), per_page=AUDIT_PER_PAGE, error_out=False)
     return render_template("admin/audit.html", form=form, pagination=page)
+
+
+@bp.route("/billing")
+@admin_required
+def billing() -> str:
+    """Who is on which plan, whose payment failed and who leaves at the end of the period."""
+    plan = request.args.get("plan", "")
+    plan = plan if plan in billing_queries.PLAN_FILTERS else ""
+    search = request.args.get("q", "")[:100]
+    pagination = billing_queries.billing_page(
+        page=request.args.get("page", 1, type=int), plan=plan or None, search=search
+    )
+    return render_template(
+        "admin/billing.html",
+        pagination=pagination,
+        rows=billing_queries.rows_for(list(pagination.items)),
+        totals=billing_queries.totals(),
+        plan=plan,
+        search=search,
+        enabled=billing_services.billing_enabled(),
+    )

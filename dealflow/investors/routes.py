@@ -223,3 +223,28 @@ def profile() -> str | Response:
             return redirect(url_for("investors.profile"))
     db.session.commit()  # the empty profile made on first visit
     return render_template("investors/profile.html", form=form, profile=current)
+
+
+@bp.route("/investor/bookmarks.csv")
+@investor_required
+def export_bookmarks() -> str | tuple[str, int] | Response:
+    """Download the bookmarks with private notes as a spreadsheet file (Pro); Free sees the upgrade prompt."""
+    from flask import current_app
+
+    from dealflow import audit
+    from dealflow.billing.services import PlanLimitReached
+    from dealflow.investors import exports
+
+    user = signed_in_user()
+    try:
+        body = exports.bookmarks_csv(user, site_url=current_app.config["SITE_URL"], locale=str(get_locale()))
+    except PlanLimitReached as limit:
+        page = render_template("billing/upgrade_required.html", limit=limit, back_url=url_for("investors.bookmarks"))
+        return page, 402
+    audit.record("bookmarks.exported", actor=user, ip=request.remote_addr)
+    db.session.commit()
+    return Response(
+        "\ufeff" + body,  # the byte-order mark makes spreadsheet programs read the file as UTF-8
+        mimetype="text/csv",
+        headers={"Content-Disposition": 'attachment; filename="dealflow-bookmarks.csv"'},
+    )

@@ -181,11 +181,16 @@ def newly_matching(saved: SavedSearch, limit: int = 50) -> list[StartupRow]:
 
 
 def send_alerts() -> tuple[int, int]:
-    """Email each investor what newly matches each saved search; each startup at most once per search."""
+    """Email each investor what newly matches each saved search; each startup at most once per search.
+
+    Alerts are part of Pro: searches of investors on Free are skipped, and keep what they would have sent.
+    """
+    from dealflow.billing.services import Feature, plan_of
+
     emails = startups_sent = 0
     for saved in db.session.scalars(select(SavedSearch).order_by(SavedSearch.id)).all():
         owner = db.session.get(User, saved.investor_id)
-        if owner is None or not owner.active:
+        if owner is None or not owner.active or not plan_of(owner).allows(Feature.SAVED_SEARCH_ALERTS):
             continue
         fresh = newly_matching(saved)
         if not fresh:

@@ -2,6 +2,15 @@
 
 from dealflow.models.activity import AuditLog, Notification
 from dealflow.models.base import Base, UTCDateTime, utcnow
+from dealflow.models.billing import (
+    ENDED_STATUSES,
+    BillingCustomer,
+    BillingInterval,
+    BillingInvoice,
+    StripeEvent,
+    Subscription,
+    SubscriptionStatus,
+)
 from dealflow.models.discovery import Bookmark, ListingState, PipelineStage, SavedSearch, SavedSearchAlert
 from dealflow.models.hub import Hub, hub_region
 from dealflow.models.investor import InvestorKind, InvestorProfile
@@ -39,8 +48,15 @@ from dealflow.models.startup import (
 from dealflow.models.user import Role, User
 
 __all__ = [
+    "ENDED_STATUSES",
     "OPEN_REVISION_STATUSES",
     "AuditLog",
+    "BillingCustomer",
+    "BillingInterval",
+    "BillingInvoice",
+    "StripeEvent",
+    "Subscription",
+    "SubscriptionStatus",
     "Bookmark",
     "ListingState",
     "PipelineStage",

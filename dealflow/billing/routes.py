@@ -1,0 +1,290 @@
+"""The billing pages (plan, card, invoices, cancel, resume) and the endpoint Stripe's webhooks reach."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    g,
+    has_request_context,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import format_currency
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from werkzeug.exceptions import NotFound
+from werkzeug.wrappers import Response
+
+from dealflow.auth.decorators import role_required
+from dealflow.auth.sessions import signed_in_user
+from dealflow.billing import gateway, labels, services, webhooks
+from dealflow.billing.forms import CardForm, ChangePlanForm, SubscribeForm
+from dealflow.extensions import csrf, db, limiter
+from dealflow.models import Role, Subscription, SubscriptionStatus
+from dealflow.startups.forms import ConfirmForm
+from dealflow.web import content_security_policy
+
+log = logging.getLogger(__name__)
+
+bp = Blueprint("billing", __name__)
+investor_required = role_required(Role.INVESTOR)
+
+SETUP_PURPOSES = ("subscribe", "change_card")
+
+
+@bp.app_context_processor
+def billing_template_globals() -> dict[str, Any]:
+    """Lazy helpers for every page: the signed-in investor's plan and whether a payment failed."""
+    return {
+        "billing_enabled": services.billing_enabled,
+        "current_plan": current_plan,
+        "billing_notice": billing_notice,
+        "plan_limit": plan_limit,
+        "subscription_status_label": labels.subscription_status_label,
+        "invoice_status_label": labels.invoice_status_label,
+        "interval_label": labels.interval_label,
+    }
+
+
+def current_plan() -> services.Plan:
+    """The signed-in user's plan, worked out once per request."""
+    if not has_request_context() or not current_user.is_authenticated:
+        return services.FREE
+    if "billing_plan" not in g:
+        g.billing_plan = services.plan_of(signed_in_user())
+    plan: services.Plan = g.billing_plan
+    return plan
+
+
+def plan_limit(feature: str) -> services.PlanLimitReached | None:
+    """What the upgrade prompt shows when the signed-in user's plan lacks the feature, else None."""
+    plan = current_plan()
+    if plan.allows(services.Feature(feature)):
+        return None
+    return services.PlanLimitReached(services.Feature(feature), plan=plan)
+
+
+def billing_notice() -> Subscription | None:
+    """The investor's subscription when its last payment failed, for the banner on every page."""
+    if not has_request_context() or not current_user.is_authenticated or current_user.role != Role.INVESTOR:
+        return None
+    if not services.billing_enabled():
+        return None
+    if "billing_notice" not in g:
+        subscription = services.current_subscription(int(current_user.id))
+        past_due = subscription is not None and subscription.status == SubscriptionStatus.PAST_DUE
+        g.billing_notice = subscription if past_due else None
+    notice: Subscription | None = g.billing_notice
+    return notice
+
+
+@bp.app_template_filter("cents")
+def format_cents(amount: int | None, currency: str = "usd") -> str:
+    """An amount Stripe gives in cents, in the page's currency format: $49.00."""
+    return str(format_currency((amount or 0) / 100, currency.upper()))
+
+
+def _with_stripe_js(page: str) -> Response:
+    """A page that loads Stripe.js: only it gets a policy that lets Stripe's script, calls and frames in."""
+    response = current_app.make_response(page)
+    response.headers["Content-Security-Policy"] = content_security_policy(**gateway.browser_origins())
+    return response
+
+
+@bp.route("/")
+@investor_required
+def index() -> str:
+    """Current plan, status, renewal date, card and invoices; the buttons to subscribe, change, cancel, resume."""
+    summary = services.summary_of(signed_in_user())
+    return render_template(
+        "billing/index.html", summary=summary, free_intro_limit=services.free_intro_requests_per_month()
+    )
+
+
+def _card_page(
+    form: SubscribeForm | CardForm, *, price: services.Price | None, error: str | None = None, status: int = 200
+) -> Response:
+    config = current_app.config
+    page = render_template(
+        "billing/card.html",
+        form=form,
+        error=error,
+        price=price,
+        purpose="subscribe" if price is not None else "change_card",
+        action=url_for("billing.subscribe") if price is not None else url_for("billing.change_card"),
+        publishable_key=config["STRIPE_PUBLISHABLE_KEY"],
+        stripe_js_url=config["STRIPE_JS_URL"],
+    )
+    response = _with_stripe_js(page)
+    response.status_code = status
+    return response
+
+
+def _refusal_status(exc: services.BillingError) -> int:
+    return 503 if isinstance(exc, services.BillingUnavailable) else 200
+
+
+@bp.route("/subscribe/<price_key>")
+@investor_required
+def checkout(price_key: str) -> Response:
+    """The card form for Pro, monthly or yearly: Stripe.js collects the card, our server never sees it."""
+    price = services.price_by_key(price_key)
+    if price is None:
+        raise NotFound()
+    if not services.billing_enabled():
+        flash(_("Billing is not set up on this server: everyone is on the Free plan."), "info")
+        return redirect(url_for("billing.index"))
+    if services.live_subscription(signed_in_user()) is not None:
+        flash(_("You already have a subscription: change its plan below."), "info")
+        return redirect(url_for("billing.index"))
+    return _card_page(SubscribeForm(formdata=None, price=price.key), price=price)
+
+
+@bp.route("/setup-intent", methods=["POST"])
+@investor_required
+@limiter.limit("30 per hour", key_func=lambda: f"setup-intent:{signed_in_user().id}")
+def setup_intent() -> tuple[Response, int]:
+    """A SetupIntent's client secret for Stripe.js (JSON; the CSRF token comes in the X-CSRFToken header)."""
+    purpose = request.form.get("purpose", "subscribe")
+    if purpose not in SETUP_PURPOSES:
+        return jsonify(error=_("Reload the page and try again.")), 400
+    try:
+        client_secret = services.start_card_setup(signed_in_user(), purpose=purpose)
+    except services.BillingError as exc:
+        db.session.rollback()
+        return jsonify(error=str(exc.message)), 503 if isinstance(exc, services.BillingUnavailable) else 400
+    db.session.commit()  # the Stripe customer is kept even if the card is never entered
+    return jsonify(client_secret=client_secret), 200
+
+
+@bp.route("/subscribe", methods=["POST"])
+@investor_required
+def subscribe() -> Response:
+    """Create the subscription with the card Stripe.js confirmed; nothing is kept if Stripe refuses or is down."""
+    form = SubscribeForm()
+    price = services.price_by_key(form.price.data)
+    if not form.validate_on_submit() or price is None:
+        flash(_("Enter your card again."), "danger")
+        return redirect(url_for("billing.index"))
+    try:
+        services.subscribe(
+            signed_in_user(),
+            price_key=price.key,
+            setup_intent_id=form.setup_intent.data or "",
+            ip=request.remote_addr,
+        )
+    except services.BillingError as exc:
+        db.session.rollback()
+        return _card_page(
+            SubscribeForm(formdata=None, price=price.key),
+            price=price,
+            error=str(exc.message),
+            status=_refusal_status(exc),
+        )
+    db.session.commit()
+    flash(_("Welcome to Pro. Thank you for your subscription!"), "success")
+    return redirect(url_for("billing.index"))
+
+
+@bp.route("/card", methods=["GET", "POST"])
+@investor_required
+def change_card() -> Response:
+    """Replace the card future invoices are charged to."""
+    if not services.billing_enabled():
+        return redirect(url_for("billing.index"))
+    form = CardForm()
+    if request.method == "POST":
+        if not form.validate_on_submit():
+            flash(_("Enter your card again."), "danger")
+            return redirect(url_for("billing.change_card"))
+        try:
+            services.change_card(signed_in_user(), setup_intent_id=form.setup_intent.data or "", ip=request.remote_addr)
+        except services.BillingError as exc:
+            db.session.rollback()
+            return _card_page(CardForm(formdata=None), price=None, error=str(exc.message), status=_refusal_status(exc))
+        db.session.commit()
+        flash(_("Your new card is saved. Future invoices are charged to it."), "success")
+        return redirect(url_for("billing.index"))
+    return _card_page(CardForm(formdata=None), price=None)
+
+
+def _subscription_change(change: Any, done: Any) -> Response:
+    try:
+        change()
+    except services.BillingError as exc:
+        db.session.rollback()
+        flash(str(exc.message), "danger")
+    else:
+        db.session.commit()
+        flash(str(done), "success")
+    return redirect(url_for("billing.index"))
+
+
+@bp.route("/cancel", methods=["POST"])
+@investor_required
+def cancel() -> Response:
+    """Cancel at the end of the period already paid for; everything saved stays."""
+    if not ConfirmForm().validate_on_submit():
+        raise NotFound()
+    user = signed_in_user()
+    return _subscription_change(
+        lambda: services.cancel_at_period_end(user, ip=request.remote_addr),
+        _l("Your subscription will end at the end of the current period. You keep Pro until then."),
+    )
+
+
+@bp.route("/resume", methods=["POST"])
+@investor_required
+def resume() -> Response:
+    """Undo a cancellation before the period ends."""
+    if not ConfirmForm().validate_on_submit():
+        raise NotFound()
+    user = signed_in_user()
+    return _subscription_change(
+        lambda: services.resume(user, ip=request.remote_addr),
+        _l("Your subscription will renew as before."),
+    )
+
+
+@bp.route("/plan", methods=["POST"])
+@investor_required
+def change_plan() -> Response:
+    """Switch between paying monthly and yearly."""
+    form = ChangePlanForm()
+    if not form.validate_on_submit():
+        raise NotFound()
+    user = signed_in_user()
+    return _subscription_change(
+        lambda: services.change_plan(user, price_key=form.price.data or "", ip=request.remote_addr),
+        _l("Your plan is changed."),
+    )
+
+
+@bp.route("/webhook", methods=["POST"])
+@csrf.exempt
+def webhook() -> tuple[Response, int]:
+    """Stripe's events, verified by their signature (the only form on the site without a CSRF token)."""
+    if not services.billing_enabled():
+        raise NotFound()
+    try:
+        event = gateway.verified_event(request.get_data(cache=False), request.headers.get("Stripe-Signature"))
+    except gateway.InvalidWebhook as exc:
+        log.warning("Refused a Stripe webhook from %s: %s", request.remote_addr, exc)
+        return jsonify(error="invalid signature"), 400
+    try:
+        outcome = webhooks.process_event(event)
+    except services.BillingUnavailable as exc:
+        db.session.rollback()
+        log.warning("Stripe event %s not applied, Stripe will send it again: %s", event.get("id"), exc)
+        return jsonify(error="try again later"), 503
+    db.session.commit()
+    return jsonify(received=True, outcome=outcome), 200
