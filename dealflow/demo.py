@@ -8,6 +8,7 @@ through the real services in time order, so the ledger's chain and rollups are t
 
 from __future__ import annotations
 
+import contextlib
 import io
 import random
 from collections.abc import Callable
@@ -19,6 +20,7 @@ from typing import Any
 from sqlalchemy import select
 
 from dealflow.auth import services as accounts
+from dealflow.billing import services as billing
 from dealflow.demo_files import demo_deck, demo_logo
 from dealflow.extensions import db
 from dealflow.matches import queries as intro_queries
@@ -413,11 +415,21 @@ def _plan_intro(rng: random.Random, investor: User, startup: Startup, now: datet
     order = len(plan)
 
     def step(at: datetime, action: Callable[[datetime], None]) -> None:
+        def run(at: datetime) -> None:
+            if "intro" in holder:  # what follows a request needs the request
+                action(at)
+
         if at < now - timedelta(hours=1):
-            plan.append((at, order, action))
+            plan.append((at, order, run))
+
+    def ask(at: datetime) -> None:
+        # A Free investor whose allowance for that month is used up: this intro never happened.
+        with contextlib.suppress(billing.PlanLimitReached):
+            holder["intro"] = matches.request_intro(investor, startup, message, at=at)
 
     message = INTRO_MESSAGES[rng.randrange(len(INTRO_MESSAGES))]
-    step(asked, lambda at: holder.update(intro=matches.request_intro(investor, startup, message, at=at)))
+    if asked < now - timedelta(hours=1):
+        plan.append((asked, order, ask))
     answer, outcome = asked + timedelta(days=rng.uniform(0.5, 6)), rng.random()
     if answer >= now - timedelta(hours=1):
         return  # still waiting for the founder
@@ -490,9 +502,14 @@ def _seed_intros(report: SeedReport, investors: list[User]) -> None:
     pending = db.session.scalar(select(IntroRequest.id).where(IntroRequest.status == IntroStatus.PENDING).limit(1))
     if pending is None and listed:  # a founder's inbox always shows one request to answer
         newest = max(listed, key=lambda s: s.id)
-        asker = next((i for i in investors if intro_queries.latest_intro(i.id, newest.id) is None), None)
-        if asker is not None:
-            matches.request_intro(asker, newest, INTRO_MESSAGES[0], at=now - timedelta(hours=2))
+        for asker in investors:
+            if intro_queries.latest_intro(asker.id, newest.id) is not None:
+                continue
+            try:
+                matches.request_intro(asker, newest, INTRO_MESSAGES[0], at=now - timedelta(hours=2))
+            except billing.PlanLimitReached:
+                continue
+            break
 
 
 def seed_demo() -> SeedReport:

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from aiosmtpd.controller import Controller
 from flask import Flask
 from sqlalchemy import func, select
 
+from dealflow.billing import services as billing
 from dealflow.extensions import db
 from dealflow.matches import queries, services
 from dealflow.models import (
@@ -30,6 +32,7 @@ from dealflow.models import (
     StartupStatus,
 )
 from dealflow.startups import access
+from tests.billing_helpers import give_pro, turn_billing_on
 from tests.conftest import Auth, csrf_token
 from tests.factories import PASSWORD, UserFactory
 from tests.match_helpers import close, listed, match, ready_investor
@@ -113,6 +116,21 @@ def test_a_matched_only_deck_opens_for_the_matched_investor(app: Flask) -> None:
     assert browser(app, other.email).get(f"/files/{startup.deck_file_id}").status_code == 404
 
 
+def test_a_matched_investor_opens_a_verified_only_deck_even_before_being_verified(app: Flask) -> None:
+    startup = startup_in(StartupStatus.APPROVED, deck_visibility=DeckVisibility.VERIFIED_INVESTORS)
+    asker = ready_investor()
+    asker.investor_profile.verified_at = None  # type: ignore[union-attr]
+    db.session.flush()
+    assert not asker.is_verified_investor
+    client = browser(app, asker.email)
+    assert client.get(f"/files/{startup.deck_file_id}").status_code == 404
+    intro = match(asker, startup)
+    page = client.get(f"/matches/{intro.id}").get_data(as_text=True)
+    assert f"/files/{startup.deck_file_id}" in page  # the link is there only because it opens
+    with client.get(f"/files/{startup.deck_file_id}") as response:
+        assert response.status_code == 200
+
+
 def test_the_message_is_required_and_kept_when_too_long(app: Flask) -> None:
     startup = listed()
     client = browser(app, ready_investor().email)
@@ -173,9 +191,11 @@ def test_intro_rules_refuse_with_a_reason() -> None:
         services.accept_intro(startup.owner, declined, None)
 
 
-def test_pending_and_monthly_limits_are_counted_per_investor(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_pending_requests_and_the_free_monthly_allowance_are_counted_per_investor(
+    app: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
     investor = ready_investor()
-    startups = [listed(name=f"Limit {n}") for n in range(4)]
+    startups = [listed(name=f"Limit {n}") for n in range(5)]
     monkeypatch.setattr(services, "MAX_PENDING_PER_INVESTOR", 2)
     services.request_intro(investor, startups[0], "One")
     services.request_intro(investor, startups[1], "Two")
@@ -183,14 +203,44 @@ def test_pending_and_monthly_limits_are_counted_per_investor(monkeypatch: pytest
         services.request_intro(investor, startups[2], "Three")
 
     monkeypatch.setattr(services, "MAX_PENDING_PER_INVESTOR", 10)
-    monkeypatch.setattr(services, "MAX_REQUESTS_PER_MONTH", 3)
-    services.request_intro(investor, startups[2], "Three")
+    third = services.request_intro(investor, startups[2], "Three")
+    services.withdraw_intro(investor, third)  # a withdrawn request still counts against the month
     now = datetime.now(UTC)
     assert queries.intro_requests_this_month(investor.id, now) == 3
-    with pytest.raises(services.MatchError, match="3 intros this month"):
+    with pytest.raises(billing.PlanLimitReached) as refused:
         services.request_intro(investor, startups[3], "Four")
-    next_month = queries.start_of_month(now) + timedelta(days=32)
+    assert (refused.value.limit, refused.value.used) == (3, 3)
+    assert db.session.scalar(select(func.count(IntroRequest.id))) == 3  # nothing was added
+    next_month = billing.intro_month_start(now) + timedelta(days=32)
     assert queries.intro_requests_this_month(investor.id, next_month) == 0
+
+    turn_billing_on(app, monkeypatch)
+    give_pro(investor)
+    for startup in startups[3:]:  # Pro: no monthly allowance
+        assert services.request_intro(investor, startup, "More").status == IntroStatus.PENDING
+
+
+def test_the_request_page_counts_down_and_offers_the_upgrade_keeping_the_message(app: Flask) -> None:
+    investor = ready_investor()
+    client = browser(app, investor.email)
+    first = listed(name="Counted Down")
+    page = client.get(f"/startups/{first.id}/intro").get_data(as_text=True)
+    assert "You can send 3 more intro requests this month on the Free plan." in page
+    for n in range(3):
+        startup = listed(name=f"Allowance {n}")
+        assert (
+            post(
+                client, f"/startups/{startup.id}/intro", {"message": "Hello"}, f"/startups/{startup.id}/intro"
+            ).status_code
+            == 302
+        )
+    refused = post(client, f"/startups/{first.id}/intro", {"message": "My fourth, kept"}, f"/startups/{first.id}/intro")
+    shown = refused.get_data(as_text=True)
+    assert refused.status_code == 200
+    assert 'data-upgrade-prompt="intro_requests"' in shown
+    assert "You have used all 3 intro requests of the Free plan this month." in shown
+    assert "My fourth, kept" in shown  # nothing typed is lost
+    assert db.session.scalar(select(func.count(IntroRequest.id)).where(IntroRequest.startup_id == first.id)) == 0
 
 
 def test_intro_requests_are_rate_limited_per_investor(app: Flask, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -276,7 +326,7 @@ def test_progress_is_for_the_two_sides_of_a_match_only() -> None:
     pending = services.request_intro(ready_investor(), listed(name="Pending"), "Hello")
     with pytest.raises(services.MatchError, match="Only the two sides"):
         services.log_progress(pending.investor, pending, ProgressKind.MEETING, occurred_on=None, note=None)
-    tomorrow = datetime.now(UTC).date() + timedelta(days=1)
+    tomorrow = datetime.now(ZoneInfo("Asia/Almaty")).date() + timedelta(days=1)
     with pytest.raises(services.MatchError, match="in the future"):
         services.log_progress(intro.investor, intro, ProgressKind.MEETING, occurred_on=tomorrow, note=None)
     first = close(intro, confirm=False)
@@ -386,3 +436,16 @@ def test_a_declined_investor_is_told_with_the_reply(app: Flask, smtp: Inbox) -> 
     assert subject(message) == "Your intro request to Kokshe Milk was declined"
     assert "We closed our round last week." in body(message)
     assert re.search(r"/investor/intros", body(message))
+
+
+def test_dates_are_kazakhstan_dates_even_late_in_the_utc_evening() -> None:
+    intro = match(at=datetime(2026, 3, 10, 10, 0, tzinfo=UTC))
+    late = datetime(2026, 3, 10, 20, 0, tzinfo=UTC)  # already 01:00 on 11 March in Almaty
+    met = services.log_progress(
+        intro.investor, intro, ProgressKind.MEETING, occurred_on=date(2026, 3, 11), note=None, at=late
+    )
+    assert met.occurred_on == date(2026, 3, 11)
+    with pytest.raises(services.MatchError, match="in the future"):
+        services.log_progress(
+            intro.investor, intro, ProgressKind.MEETING, occurred_on=date(2026, 3, 12), note=None, at=late
+        )

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
+from dealflow.billing import services as billing
 from dealflow.extensions import db
 from dealflow.models import IntroRequest, IntroStatus, MatchProgress, Startup, User
 
@@ -20,15 +21,14 @@ def start_of_month(moment: datetime) -> datetime:
 
 
 def intro_requests_this_month(investor_id: int, now: datetime) -> int:
-    """How many intros the investor asked for in the current calendar month (UTC), withdrawn ones included.
-
-    The monthly allowance of every plan is checked against this one count.
+    """How many intros the investor asked for in the current calendar month (Almaty time), withdrawn ones
+    included: the monthly allowance of the investor's plan is checked against this one count.
     """
     return (
         db.session.scalar(
             select(func.count(IntroRequest.id)).where(
                 IntroRequest.investor_id == investor_id,
-                IntroRequest.created_at >= start_of_month(now),
+                IntroRequest.created_at >= billing.intro_month_start(now),
                 IntroRequest.created_at <= now,
             )
         )

@@ -11,6 +11,7 @@ from werkzeug.wrappers import Response
 
 from dealflow.auth.decorators import founder_required, role_required
 from dealflow.auth.sessions import signed_in_user
+from dealflow.billing import services as billing
 from dealflow.extensions import db, limiter
 from dealflow.matches import queries, services
 from dealflow.matches.forms import CloseAnswerForm, IntroAnswerForm, IntroRequestForm, ProgressForm
@@ -25,7 +26,9 @@ from dealflow.models import (
     Role,
     Startup,
     StartupStatus,
+    utcnow,
 )
+from dealflow.startups import access
 from dealflow.startups.forms import ConfirmForm
 from dealflow.startups.services import StartupError
 
@@ -56,6 +59,7 @@ def request_intro(startup_id: int) -> str | Response:
     investor = signed_in_user()
     startup = _listed_or_404(startup_id)
     form = IntroRequestForm()
+    limit: billing.PlanLimitReached | None = None
     if form.validate_on_submit():
         try:
             services.request_intro(investor, startup, form.message.data or "")
@@ -65,12 +69,21 @@ def request_intro(startup_id: int) -> str | Response:
                 form.message.errors = [str(exc.message)]
             else:
                 flash(str(exc.message), "warning")
+        except billing.PlanLimitReached as reached:  # the message stays in the form for after the upgrade
+            db.session.rollback()
+            limit = reached
         else:
             db.session.commit()
             flash(_("Your intro request is sent to the founder of %(name)s.", name=startup.name), "success")
             return redirect(url_for("startups.startup_page", slug=startup.slug))
+    used = queries.intro_requests_this_month(investor.id, utcnow())
     return render_template(
-        "matches/request.html", startup=startup, form=form, intro=queries.latest_intro(investor.id, startup.id)
+        "matches/request.html",
+        startup=startup,
+        form=form,
+        intro=queries.latest_intro(investor.id, startup.id),
+        limit=limit,
+        left=billing.intro_requests_left(investor, used),
     )
 
 
@@ -140,7 +153,11 @@ def answer_intro(intro_id: int) -> str | Response:
         db.session.commit()
     except StaleDataError:
         db.session.rollback()
-        flash(_("The investor withdrew this request a moment ago."), "warning")
+        now = db.session.get(IntroRequest, intro_id)  # say what actually happened in between
+        if now is not None and now.status == IntroStatus.WITHDRAWN:
+            flash(_("The investor withdrew this request a moment ago."), "warning")
+        else:
+            flash(_("This request was answered a moment ago, perhaps from another tab."), "warning")
         return redirect(url_for("matches.founder_inbox"))
     except StartupError as exc:
         db.session.rollback()
@@ -183,6 +200,7 @@ def _render_match(intro: IntroRequest, form: ProgressForm | None = None) -> str:
         form=form or ProgressForm(formdata=None),
         answer_forms=answer_forms,
         is_investor=user.id == intro.investor_id,
+        can_open_deck=access.can_open_deck(user, intro.startup),
     )
 
 

@@ -8,12 +8,15 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
+from flask import current_app
 from flask_babel import format_date
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from dealflow.billing import services as billing
 from dealflow.extensions import db
 from dealflow.matches import ledger, queries
 from dealflow.models import (
@@ -36,7 +39,6 @@ from dealflow.startups.services import StartupError, to_usd
 
 MAX_MESSAGE_LENGTH = 1000
 MAX_PENDING_PER_INVESTOR = 10
-MAX_REQUESTS_PER_MONTH = 30
 DECLINED_WAIT = timedelta(days=30)
 MAX_NOTE_LENGTH = 2000
 LEDGER_KINDS = {
@@ -61,7 +63,11 @@ def _clean(text: str | None, limit: int, field: str) -> str | None:
 
 
 def request_intro(investor: User, startup: Startup, message: str, *, at: datetime | None = None) -> IntroRequest:
-    """Ask the founder of a listed startup for an intro; the founder is told by email and in the app."""
+    """Ask the founder of a listed startup for an intro; the founder is told by email and in the app.
+
+    Raises MatchError for a refusal the investor can fix here, billing.PlanLimitReached when the plan's
+    monthly allowance is used up.
+    """
     now = at or utcnow()
     if investor.role != Role.INVESTOR:
         raise MatchError(_l("Only investors can ask for intros."))
@@ -91,10 +97,8 @@ def request_intro(investor: User, startup: Startup, message: str, *, at: datetim
                 max=MAX_PENDING_PER_INVESTOR,
             )
         )
-    if queries.intro_requests_this_month(investor.id, now) >= MAX_REQUESTS_PER_MONTH:
-        raise MatchError(
-            _l("You have asked for %(max)d intros this month, the most a month allows.", max=MAX_REQUESTS_PER_MONTH)
-        )
+    # The plan's monthly allowance (Free: a few; Pro: unlimited), withdrawn requests included.
+    billing.require_intro_allowance(investor, queries.intro_requests_this_month(investor.id, now))
     intro = IntroRequest(investor_id=investor.id, startup_id=startup.id, message=text, created_at=now)
     try:
         with db.session.begin_nested():
@@ -204,10 +208,12 @@ def log_progress(
     now = at or utcnow()
     if not queries.is_party(user, intro) or intro.status != IntroStatus.ACCEPTED:
         raise MatchError(_l("Only the two sides of a match can record its progress."))
-    day = occurred_on or now.date()
-    if day > now.date():
+    zone = ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])  # the dates people type are Kazakhstan's
+    today = now.astimezone(zone).date()
+    day = occurred_on or today
+    if day > today:
         raise MatchError(_l("This date is in the future."), field="occurred_on")
-    if intro.decided_at and day < intro.decided_at.date():
+    if intro.decided_at and day < intro.decided_at.astimezone(zone).date():
         raise MatchError(_l("This date is before the match."), field="occurred_on")
     progress = MatchProgress(
         intro_request_id=intro.id,

@@ -33,14 +33,17 @@ def can_see_contacts(user: User, startup: Startup) -> bool:
 
 
 def can_open_deck(user: User, startup: Startup) -> bool:
-    """The deck as the founder chose: all verified investors, or matched investors only."""
+    """The deck as the founder chose: all verified investors, or matched investors only.
+
+    A matched investor sees it either way: the founder accepted them, which says more than verification.
+    """
     if user.is_staff or startup.owner_id == user.id:
         return True
     if user.role != Role.INVESTOR or startup.status != StartupStatus.APPROVED:
         return False
-    if startup.deck_visibility == DeckVisibility.MATCHED_INVESTORS:
+    if startup.deck_visibility == DeckVisibility.MATCHED_INVESTORS or not user.is_verified_investor:
         return has_match(user, startup)
-    return user.is_verified_investor
+    return True
 
 
 def can_download(user: User, stored: StoredFile) -> bool:

@@ -1,8 +1,7 @@
 """An investor on Free meets the upgrade prompt, pays with a test card in Stripe.js (localstripe's), lands on Pro.
 
 The card is typed into the stand-in Stripe.js that localstripe serves; localstripe then delivers its signed
-webhooks to the live server. When intro requests arrive, their journey reuses the helpers below: hit the
-limit, `upgrade_to_pro(page)` from the prompt, send the fourth request.
+webhooks to the live server.
 """
 
 from __future__ import annotations
@@ -16,7 +15,17 @@ from playwright.sync_api import Page, expect
 from sqlalchemy import func, select
 
 from dealflow.extensions import db
-from dealflow.models import Bookmark, InvestorProfile, Role, Startup, StartupStatus, StripeEvent, utcnow
+from dealflow.models import (
+    Bookmark,
+    IntroRequest,
+    InvestorKind,
+    InvestorProfile,
+    Role,
+    Startup,
+    StartupStatus,
+    StripeEvent,
+    utcnow,
+)
 from tests.billing_helpers import GOOD_CARD, LocalStripe, start_localstripe_with_plans, turn_billing_on, wait_for
 from tests.browser.conftest import LiveServer
 from tests.factories import PASSWORD, UserFactory
@@ -90,7 +99,6 @@ def test_a_free_investor_upgrades_with_the_test_card_and_downloads_the_bookmarks
     expect(prompt).to_contain_text("Exporting your bookmarks with notes to a spreadsheet is part of the Pro plan.")
     expect(page.get_by_role("link", name="Download as a spreadsheet (CSV)")).to_have_count(0)
 
-    # (Intro requests, when merged: send three, meet the prompt on the fourth, then upgrade from there.)
     upgrade_to_pro(page)
     expect(page.locator("#renewal-date")).to_be_visible()
     expect(page.locator("#card-on-file")).to_contain_text("4242")
@@ -108,3 +116,45 @@ def test_a_free_investor_upgrades_with_the_test_card_and_downloads_the_bookmarks
             return (db.session.scalar(select(func.count()).select_from(StripeEvent)) or 0) > (events_before or 0)
 
     assert wait_for(webhooks_arrived), "localstripe's webhooks did not reach the live server"
+
+
+def test_a_free_investor_hits_the_intro_limit_upgrades_and_sends_the_fourth_request(
+    page: Page, live_app: Flask, billing_live: LocalStripe
+) -> None:
+    with live_app.app_context():
+        user = UserFactory(role=Role.INVESTOR, email=f"fourth.{utcnow().timestamp():.0f}@example.kz")
+        db.session.add(InvestorProfile(user_id=user.id, kind=InvestorKind.ANGEL, country="DE", verified_at=utcnow()))
+        db.session.commit()
+        startups = db.session.execute(
+            select(Startup.id, Startup.name)
+            .where(Startup.status == StartupStatus.APPROVED)
+            .order_by(Startup.id)
+            .limit(4)
+        ).all()
+        assert len(startups) == 4
+        email, user_id = user.email, user.id
+
+    def ask(startup_id: int, message: str) -> None:
+        page.goto(f"/startups/{startup_id}/intro")
+        page.get_by_label("Message to the founder").fill(message)
+        page.get_by_role("button", name="Request an intro").click()
+
+    log_in(page, email)
+    for startup_id, name in startups[:3]:
+        ask(startup_id, f"An angel from Berlin who backs teams like {name}.")
+        expect(page.get_by_text(f"Your intro request is sent to the founder of {name}.")).to_be_visible()
+
+    fourth_id, fourth_name = startups[3]
+    ask(fourth_id, "The fourth request, sent once I am on Pro.")
+    prompt = page.locator("[data-upgrade-prompt=intro_requests]")
+    expect(prompt).to_contain_text("You have used all 3 intro requests of the Free plan this month.")
+    expect(page.get_by_label("Message to the founder")).to_have_value("The fourth request, sent once I am on Pro.")
+
+    upgrade_to_pro(page)
+    ask(fourth_id, "The fourth request, sent once I am on Pro.")
+    expect(page.get_by_text(f"Your intro request is sent to the founder of {fourth_name}.")).to_be_visible()
+    with live_app.app_context():
+        sent = db.session.scalar(
+            select(func.count()).select_from(IntroRequest).where(IntroRequest.investor_id == user_id)
+        )
+    assert sent == 4
