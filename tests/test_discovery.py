@@ -277,6 +277,7 @@ def test_saved_searches_run_rename_and_delete(auth: Auth, client: Any, post_form
     )
     page = client.get("/investor/searches").get_data(as_text=True)
     assert "Aral farms" in page
+    assert "Email alerts of new matches come with the Pro plan." in page  # Free: no promise of emails
     import re
 
     run = re.search(r'href="(/startups/\?[^"]+)">Aral farms', page)

@@ -15,6 +15,7 @@ from werkzeug.wrappers import Response
 
 from dealflow.auth.decorators import investor_access_required, role_required
 from dealflow.auth.sessions import signed_in_user
+from dealflow.billing import services as billing
 from dealflow.extensions import db, limiter
 from dealflow.investors import services
 from dealflow.investors.forms import BookmarkForm, InvestorProfileForm, RenameSearchForm, SaveSearchForm
@@ -148,7 +149,10 @@ def searches() -> str | Response:
             flash(str(exc.message), "danger")
         else:
             db.session.commit()
-            flash(_("The search is saved. New matches will be emailed to you."), "success")
+            if billing.plan_of(user).allows(billing.Feature.SAVED_SEARCH_ALERTS):
+                flash(_("The search is saved. New matches will be emailed to you."), "success")
+            else:
+                flash(_("The search is saved. Email alerts of new matches come with the Pro plan."), "success")
         return redirect(url_for("investors.searches"))
     rows = db.session.scalars(
         db.select(SavedSearch).where(SavedSearch.investor_id == user.id).order_by(SavedSearch.created_at.desc())
