@@ -158,6 +158,10 @@ def test_one_pending_request_per_pair_then_withdraw_and_ask_again(app: Flask) ->
     post(client, f"/intros/{intro.id}/withdraw", {}, "/investor/intros")
     db.session.refresh(intro)
     assert intro.status == IntroStatus.WITHDRAWN
+    soon = post(client, form_page, {"message": "Too soon"}, form_page).get_data(as_text=True)
+    assert "You withdrew your last request to this startup." in soon
+    intro.decided_at = intro.decided_at - timedelta(days=8)  # type: ignore[operator]
+    db.session.flush()
     assert post(client, form_page, {"message": "Third"}, form_page).status_code == 302
     assert db.session.scalars(select(IntroRequest.status).order_by(IntroRequest.id)).all() == [
         IntroStatus.WITHDRAWN,
@@ -449,3 +453,19 @@ def test_dates_are_kazakhstan_dates_even_late_in_the_utc_evening() -> None:
         services.log_progress(
             intro.investor, intro, ProgressKind.MEETING, occurred_on=date(2026, 3, 12), note=None, at=late
         )
+
+
+def test_withdrawing_and_asking_again_waits_a_week_and_progress_is_not_recorded_twice_a_day() -> None:
+    investor, startup = ready_investor(), listed()
+    first = services.request_intro(investor, startup, "Hello")
+    services.withdraw_intro(investor, first)
+    with pytest.raises(services.MatchError, match="You withdrew your last request"):
+        services.request_intro(investor, startup, "Hello again")
+    later = datetime.now(UTC) + timedelta(days=8)
+    assert services.request_intro(investor, startup, "A week later", at=later).status == IntroStatus.PENDING
+
+    intro = match()
+    services.log_progress(intro.investor, intro, ProgressKind.MEETING, occurred_on=None, note=None)
+    with pytest.raises(services.MatchError, match="already recorded for that day"):
+        services.log_progress(intro.startup.owner, intro, ProgressKind.MEETING, occurred_on=None, note=None)
+    assert kinds().count("meeting") == 1

@@ -40,6 +40,7 @@ from dealflow.startups.services import StartupError, to_usd
 MAX_MESSAGE_LENGTH = 1000
 MAX_PENDING_PER_INVESTOR = 10
 DECLINED_WAIT = timedelta(days=30)
+WITHDRAWN_WAIT = timedelta(days=7)  # withdrawing and asking again must not flood a founder or the ledger
 MAX_NOTE_LENGTH = 2000
 LEDGER_KINDS = {
     ProgressKind.MEETING: EventKind.MEETING,
@@ -89,6 +90,15 @@ def request_intro(investor: User, startup: Startup, message: str, *, at: datetim
         if now < again:
             raise MatchError(
                 _l("The founder declined your last request. You can ask again from %(date)s.", date=format_date(again))
+            )
+    if latest is not None and latest.status == IntroStatus.WITHDRAWN and latest.decided_at:
+        again = latest.decided_at + WITHDRAWN_WAIT
+        if now < again:
+            raise MatchError(
+                _l(
+                    "You withdrew your last request to this startup. You can ask again from %(date)s.",
+                    date=format_date(again),
+                )
             )
     if queries.pending_intro_count(investor.id) >= MAX_PENDING_PER_INVESTOR:
         raise MatchError(
@@ -253,6 +263,11 @@ def log_progress(
             email_extra={"amount": amount, "currency": currency.value},
         )
         return progress
+    same_day = select(MatchProgress.id).where(
+        MatchProgress.intro_request_id == intro.id, MatchProgress.kind == kind, MatchProgress.occurred_on == day
+    )
+    if db.session.scalar(same_day.limit(1)) is not None:  # each one is a public ledger event: no duplicates
+        raise MatchError(_l("This is already recorded for that day."), field="occurred_on")
     progress.status = ProgressStatus.RECORDED
     db.session.add(progress)
     db.session.flush()
