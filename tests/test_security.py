@@ -95,6 +95,24 @@ def test_admin_changes_a_role_and_blocks_an_account(auth: Auth, post_form: Any) 
     assert target.active is False  # the unchecked box blocks the account
 
 
+def test_an_investor_paying_for_pro_keeps_the_role_until_they_cancel(auth: Auth, post_form: Any) -> None:
+    from tests.billing_helpers import give_pro
+
+    admin = UserFactory(role=Role.ADMIN)
+    target = UserFactory(role=Role.INVESTOR)
+    subscription = give_pro(target)
+    auth.login(admin.email, PASSWORD)
+    refused = post_form(f"/admin/users/{target.id}", {"role": "founder", "hub_id": "", "active": "y"})
+    assert "They cancel it on their billing page first" in refused.get_data(as_text=True)
+    db.session.refresh(target)
+    assert (target.role, target.active) == (Role.INVESTOR, True)
+    subscription.cancel_at_period_end = True  # cancelled: nothing more will be charged
+    db.session.flush()
+    post_form(f"/admin/users/{target.id}", {"role": "founder", "hub_id": "", "active": "y"})
+    db.session.refresh(target)
+    assert target.role == Role.FOUNDER
+
+
 def test_admin_cannot_remove_their_own_admin_role(auth: Auth, post_form: Any) -> None:
     admin = UserFactory(role=Role.ADMIN)
     auth.login(admin.email, PASSWORD)
