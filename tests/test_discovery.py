@@ -268,6 +268,20 @@ def test_the_list_updates_as_a_fragment_for_htmx_and_as_a_page_without_it(auth: 
     assert 'value="agritech" checked' in full
 
 
+def test_an_htmx_update_brings_the_new_facet_counts_out_of_band(auth: Auth, client: Any) -> None:
+    listed(name="Oob One", region_code="KZ-43", sector_code="agritech")
+    listed(name="Oob Two", region_code="KZ-43", sector_code="agritech")
+    listed(name="Oob Three", region_code="KZ-43", sector_code="fintech")
+    auth.login(investor().email, PASSWORD)
+    page = client.get("/startups/").get_data(as_text=True)
+    assert 'id="count-region-KZ-43">3<' in page
+    fragment = client.get("/startups/?sector=agritech", headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert 'id="count-region-KZ-43" hx-swap-oob="true">2<' in fragment  # the sector filter applies to regions
+    assert 'id="count-sector-fintech" hx-swap-oob="true">1<' in fragment  # but not to its own facet
+    assert 'id="count-region-KZ-71" hx-swap-oob="true">0<' in fragment
+    assert '<article class="card' in fragment  # the list itself is HTML, not escaped text
+
+
 def test_saved_searches_run_rename_and_delete(auth: Auth, client: Any, post_form: Any) -> None:
     listed(name="Kyzylorda Farm", region_code="KZ-43", sector_code="agritech")
     reader = investor()

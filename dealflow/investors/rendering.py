@@ -14,6 +14,8 @@ from markupsafe import Markup, escape
 
 from dealflow.fragments import NEXT_SLOT, TOKEN_SLOT, FragmentCache, fill_slots, fragments
 from dealflow.investors.queries import Card, DiscoveryQuery, Results, StartupRow
+from dealflow.models import Instrument
+from dealflow.reference.data import REGIONS, SECTORS, STAGES
 
 CARD_SLOTS = ("<!--bookmark-->", "<!--fit-->")
 ID_SLOT, NAME_SLOT = "\x00id\x00", "\x00name\x00"
@@ -75,3 +77,20 @@ def filters_panel(query: DiscoveryQuery, results: Results, groups: Any) -> Marku
         return Markup(render_template("investors/_filters.html", query=query, results=results, filter_groups=groups()))  # noqa: S704
 
     return fragments().get_or_render(("filters", str(get_locale()), query.without_page(), facets), render)
+
+
+def facet_counts_out_of_band(results: Results) -> Markup:
+    """The filter panel's counts for an htmx update: swapped in by id, so focus stays on the box just ticked."""
+    codes = {
+        "region": [r.code for r in REGIONS],
+        "sector": [s.code for s in SECTORS],
+        "stage": [s.code for s in STAGES],
+        "instrument": [i.value for i in Instrument],
+    }
+    spans = (
+        f'<span class="text-body-secondary small" id="count-{name}-{escape(code)}" hx-swap-oob="true">'
+        f"{results.facets.get(name, {}).get(code, 0)}</span>"
+        for name, values in codes.items()
+        for code in values
+    )
+    return Markup("".join(spans))  # noqa: S704 -- codes escaped, counts are integers

@@ -20,7 +20,7 @@ from dealflow.extensions import db, limiter
 from dealflow.investors import services
 from dealflow.investors.forms import BookmarkForm, InvestorProfileForm, RenameSearchForm, SaveSearchForm
 from dealflow.investors.queries import DiscoveryQuery, discover
-from dealflow.investors.rendering import filters_panel, result_cards
+from dealflow.investors.rendering import facet_counts_out_of_band, filters_panel, result_cards
 from dealflow.models import Bookmark, InvestorKind, PipelineStage, Role, SavedSearch, Startup
 from dealflow.reference.data import REGIONS, SECTORS, STAGES, reference_name, region_name
 from dealflow.startups.forms import ConfirmForm
@@ -63,7 +63,7 @@ def browse() -> str:
         "can_bookmark": user.role == Role.INVESTOR,
     }
     if request.headers.get("HX-Request") == "true":
-        return render_template("investors/_results.html", **context)
+        return render_template("investors/_results.html", **context) + str(facet_counts_out_of_band(results))
     panel = filters_panel(query, results, lambda: filter_groups(query, results))
     return render_template("investors/browse.html", filters_panel=panel, **context)
 
