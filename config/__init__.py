@@ -10,6 +10,7 @@ import os
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 ENVIRONMENTS = ("development", "testing", "production")
 LANGUAGES = ("en", "ru", "kk")
@@ -125,6 +126,7 @@ class BaseConfig:
     STRIPE_JS_URL = "https://js.stripe.com/v3/"
     STRIPE_TIMEOUT_SECONDS = 10
     STRIPE_MAX_NETWORK_RETRIES = 2
+    STRIPE_WEBHOOK_TIMEOUT_SECONDS = 3  # calls made while Stripe waits for a webhook's answer; never retried
     STRIPE_WEBHOOK_TOLERANCE_SECONDS = 300
     STRIPE_PRODUCT_ID = "dealflow-pro"
     STRIPE_PLAN_PRO_MONTHLY = "dealflow-pro-monthly-usd"
@@ -163,6 +165,9 @@ class BaseConfig:
         self.STRIPE_JS_URL = os.environ.get("STRIPE_JS_URL") or self.STRIPE_JS_URL
         self.STRIPE_TIMEOUT_SECONDS = _env_int("STRIPE_TIMEOUT_SECONDS", self.STRIPE_TIMEOUT_SECONDS)
         self.STRIPE_MAX_NETWORK_RETRIES = _env_int("STRIPE_MAX_NETWORK_RETRIES", self.STRIPE_MAX_NETWORK_RETRIES)
+        self.STRIPE_WEBHOOK_TIMEOUT_SECONDS = _env_int(
+            "STRIPE_WEBHOOK_TIMEOUT_SECONDS", self.STRIPE_WEBHOOK_TIMEOUT_SECONDS
+        )
         self.STRIPE_PRODUCT_ID = os.environ.get("STRIPE_PRODUCT_ID") or self.STRIPE_PRODUCT_ID
         self.STRIPE_PLAN_PRO_MONTHLY = os.environ.get("STRIPE_PLAN_PRO_MONTHLY") or self.STRIPE_PLAN_PRO_MONTHLY
         self.STRIPE_PLAN_PRO_YEARLY = os.environ.get("STRIPE_PLAN_PRO_YEARLY") or self.STRIPE_PLAN_PRO_YEARLY
@@ -238,6 +243,15 @@ class ProductionConfig(BaseConfig):
                 "STRIPE_WEBHOOK_SECRET is not set: production refuses to take payments "
                 "without verifying Stripe's webhooks"
             )
+        if self.STRIPE_SECRET_KEY:
+            # The secret key travels with every call to the API base, and the card page runs the script at
+            # STRIPE_JS_URL with the card in it: neither may go over plain http.
+            for name in ("STRIPE_API_BASE", "STRIPE_JS_URL"):
+                url = getattr(self, name)
+                if urlsplit(url).scheme != "https" or not urlsplit(url).netloc:
+                    raise ConfigError(
+                        f"{name} must be an https:// address in production when STRIPE_SECRET_KEY is set, got {url!r}"
+                    )
 
 
 _CLASSES: dict[str, type[BaseConfig]] = {

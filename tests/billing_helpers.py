@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 import requests
 from flask import Flask
+from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from dealflow.extensions import db
@@ -36,7 +37,8 @@ def free_port() -> int:
 
 
 class LocalStripe:
-    """localstripe in a subprocess on a free loopback port; stop() is a real outage."""
+    """localstripe in a subprocess on a free loopback port, honouring idempotency keys as Stripe does
+    (tests/billing/stripe_server.py); stop() is a real outage."""
 
     def __init__(self, log_path: Path) -> None:
         self.port = free_port()
@@ -47,7 +49,7 @@ class LocalStripe:
     def start(self) -> LocalStripe:
         with self.log_path.open("ab") as log:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "tests.localstripe_server", str(self.port)],
+                [sys.executable, "-m", "tests.billing.stripe_server", str(self.port)],
                 cwd=ROOT,
                 stdout=log,
                 stderr=subprocess.STDOUT,
@@ -205,6 +207,14 @@ def event(
     }
 
 
+def deliver(client: FlaskClient, payload: dict[str, Any], *, secret: str = WEBHOOK_SECRET, **kwargs: Any) -> Any:
+    """POST a hand-signed event to the webhook endpoint, as Stripe would."""
+    body, header = signed(payload, secret, **kwargs)
+    return client.post(
+        "/billing/webhook", data=body, headers={"Stripe-Signature": header}, content_type="application/json"
+    )
+
+
 def wait_for(condition: Any, timeout: float = 15.0, interval: float = 0.2) -> Any:
     """Poll until condition() is truthy (webhooks arrive a moment after the change that caused them)."""
     deadline = time.monotonic() + timeout
@@ -213,3 +223,34 @@ def wait_for(condition: Any, timeout: float = 15.0, interval: float = 0.2) -> An
         if value or time.monotonic() > deadline:
             return value
         time.sleep(interval)
+
+
+def declining_card_as_default(stripe: LocalStripe, customer_id: str) -> str:
+    """Make a card whose charges are declined the customer's default at Stripe (as a card that expired would)."""
+    setup = stripe.api("POST", "/v1/setup_intents", customer=customer_id)
+    stripe.confirm_card(setup["client_secret"], number=CHARGE_DECLINED_CARD)
+    payment_method = str(stripe.api("GET", f"/v1/setup_intents/{setup['id']}")["payment_method"])
+    stripe.api("POST", f"/v1/payment_methods/{payment_method}/attach", customer=customer_id)
+    stripe.api("POST", f"/v1/customers/{customer_id}", **{"invoice_settings[default_payment_method]": payment_method})
+    return payment_method
+
+
+def fall_behind(stripe: LocalStripe, subscription_id: str) -> dict[str, Any]:
+    """A payment of a running subscription fails at Stripe: it becomes past_due with an open invoice.
+
+    localstripe never fails a renewal, but it charges at once when the billing interval changes, so the card is
+    swapped for a declining one and the plan switched to the other interval; returns the open invoice.
+    """
+    remote = stripe.api("GET", f"/v1/subscriptions/{subscription_id}")
+    declining_card_as_default(stripe, remote["customer"])
+    item = remote["items"]["data"][0]["id"]
+    other = (
+        "dealflow-pro-yearly-usd" if remote["plan"]["id"] != "dealflow-pro-yearly-usd" else "dealflow-pro-monthly-usd"
+    )
+    behind = stripe.api(
+        "POST", f"/v1/subscriptions/{subscription_id}", **{"items[0][id]": item, "items[0][plan]": other}
+    )
+    assert behind["status"] == "past_due", behind["status"]
+    invoice = stripe.api("GET", f"/v1/invoices/{behind['latest_invoice']}")
+    assert invoice["status"] == "open"
+    return invoice

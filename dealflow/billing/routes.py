@@ -29,7 +29,7 @@ from dealflow.auth.sessions import signed_in_user
 from dealflow.billing import gateway, labels, services, webhooks
 from dealflow.billing.forms import CardForm, ChangePlanForm, SubscribeForm
 from dealflow.extensions import csrf, db, limiter
-from dealflow.models import Role, Subscription, SubscriptionStatus
+from dealflow.models import Role, Subscription
 from dealflow.startups.forms import ConfirmForm
 from dealflow.web import content_security_policy
 
@@ -55,14 +55,28 @@ def billing_template_globals() -> dict[str, Any]:
     }
 
 
+def _signed_in_investor_billing() -> bool:
+    return (
+        has_request_context()
+        and current_user.is_authenticated
+        and current_user.role == Role.INVESTOR
+        and services.billing_enabled()
+    )
+
+
+def _request_subscription() -> Subscription | None:
+    """The signed-in investor's current subscription, read once per request: the plan and the banner share it."""
+    if "billing_subscription" not in g:
+        g.billing_subscription = services.current_subscription(int(current_user.id))
+    subscription: Subscription | None = g.billing_subscription
+    return subscription
+
+
 def current_plan() -> services.Plan:
-    """The signed-in user's plan, worked out once per request."""
-    if not has_request_context() or not current_user.is_authenticated:
+    """The signed-in user's plan (Free for everyone but investors, and for everyone while billing is off)."""
+    if not _signed_in_investor_billing():
         return services.FREE
-    if "billing_plan" not in g:
-        g.billing_plan = services.plan_of(signed_in_user())
-    plan: services.Plan = g.billing_plan
-    return plan
+    return services.plan_for(signed_in_user(), _request_subscription())
 
 
 def plan_limit(feature: str) -> services.PlanLimitReached | None:
@@ -74,17 +88,11 @@ def plan_limit(feature: str) -> services.PlanLimitReached | None:
 
 
 def billing_notice() -> Subscription | None:
-    """The investor's subscription when its last payment failed, for the banner on every page."""
-    if not has_request_context() or not current_user.is_authenticated or current_user.role != Role.INVESTOR:
+    """The investor's subscription when its last payment failed (past due or unpaid), for the banner on every page."""
+    if not _signed_in_investor_billing():
         return None
-    if not services.billing_enabled():
-        return None
-    if "billing_notice" not in g:
-        subscription = services.current_subscription(int(current_user.id))
-        past_due = subscription is not None and subscription.status == SubscriptionStatus.PAST_DUE
-        g.billing_notice = subscription if past_due else None
-    notice: Subscription | None = g.billing_notice
-    return notice
+    subscription = _request_subscription()
+    return subscription if subscription is not None and subscription.status in services.BEHIND_STATUSES else None
 
 
 @bp.app_template_filter("cents")
@@ -131,6 +139,14 @@ def _card_page(
 
 def _refusal_status(exc: services.BillingError) -> int:
     return 503 if isinstance(exc, services.BillingUnavailable) else 200
+
+
+def _end_refused(exc: services.BillingError) -> None:
+    """Roll a refused request back, unless Stripe acted before refusing (then our records must say so too)."""
+    if exc.keep:
+        db.session.commit()
+    else:
+        db.session.rollback()
 
 
 @bp.route("/subscribe/<price_key>")
@@ -183,7 +199,7 @@ def subscribe() -> Response:
             ip=request.remote_addr,
         )
     except services.BillingError as exc:
-        db.session.rollback()
+        _end_refused(exc)
         return _card_page(
             SubscribeForm(formdata=None, price=price.key),
             price=price,
@@ -207,12 +223,34 @@ def change_card() -> Response:
             flash(_("Enter your card again."), "danger")
             return redirect(url_for("billing.change_card"))
         try:
-            services.change_card(signed_in_user(), setup_intent_id=form.setup_intent.data or "", ip=request.remote_addr)
+            change = services.change_card(
+                signed_in_user(), setup_intent_id=form.setup_intent.data or "", ip=request.remote_addr
+            )
         except services.BillingError as exc:
-            db.session.rollback()
+            _end_refused(exc)
             return _card_page(CardForm(formdata=None), price=None, error=str(exc.message), status=_refusal_status(exc))
-        db.session.commit()
-        flash(_("Your new card is saved. Future invoices are charged to it."), "success")
+        db.session.commit()  # the card is the default at Stripe whatever became of the failed payment
+        if change.recovery == services.Recovery.DECLINED:
+            if change.reason:
+                error = _(
+                    "Your new card is saved, but the failed payment was declined again: %(reason)s",
+                    reason=change.reason,
+                )
+            else:
+                error = _("Your new card is saved, but the failed payment was declined again. Try another card.")
+            return _card_page(CardForm(formdata=None), price=None, error=error)
+        if change.recovery == services.Recovery.PAID:
+            flash(_("Your new card is saved and the failed payment has gone through: Pro is active again."), "success")
+        elif change.recovery == services.Recovery.NOT_TRIED:
+            flash(
+                _(
+                    "Your new card is saved, but the failed payment could not be charged to it just now. "
+                    "Save the card again in a few minutes to retry."
+                ),
+                "warning",
+            )
+        else:
+            flash(_("Your new card is saved. Future invoices are charged to it."), "success")
         return redirect(url_for("billing.index"))
     return _card_page(CardForm(formdata=None), price=None)
 

@@ -8,6 +8,7 @@ requests, saved-search alerts, the bookmarks export) all ask this module, never 
 from __future__ import annotations
 
 import enum
+import hashlib
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -37,12 +38,16 @@ from dealflow.models import (
     User,
     utcnow,
 )
+from dealflow.models.billing import LIVE_STATUSES
 
 log = logging.getLogger(__name__)
 
 STRIPE_ACTOR = "Stripe"  # who the audit log names for changes that came by webhook
 PRO_STATUSES = (SubscriptionStatus.ACTIVE, SubscriptionStatus.TRIALING)
-LIVE_STATUSES = (*PRO_STATUSES, SubscriptionStatus.PAST_DUE, SubscriptionStatus.UNPAID, SubscriptionStatus.PAUSED)
+# LIVE_STATUSES (active, trialing, past_due, unpaid, paused): the running subscription, at most one per user.
+# Behind on payment: Stripe keeps an invoice open; paying it with a new card makes the subscription active again.
+BEHIND_STATUSES = (SubscriptionStatus.PAST_DUE, SubscriptionStatus.UNPAID)
+FINAL_INVOICE_STATUSES = ("paid", "void")  # Stripe never reopens these
 
 
 class Feature(enum.StrEnum):
@@ -94,11 +99,16 @@ class Price:
 
 
 class BillingError(Exception):
-    """A billing request was refused; message is shown to the user."""
+    """A billing request was refused; message is shown to the user.
 
-    def __init__(self, message: LazyString | str) -> None:
+    keep: what was done before the refusal is to be committed all the same (Stripe acted on it: the card
+    became the customer's default, a subscribe attempt was answered).
+    """
+
+    def __init__(self, message: LazyString | str, *, keep: bool = False) -> None:
         super().__init__(str(message))
         self.message = message
+        self.keep = keep
 
 
 class BillingOff(BillingError):
@@ -201,7 +211,14 @@ def plan_of(user: User, now: datetime | None = None) -> Plan:
     """The investor's plan now: Pro while subscribed (or within the grace after a failed payment), else Free."""
     if not billing_enabled() or user.role != Role.INVESTOR:
         return FREE
-    return PRO if grants_pro(current_subscription(user.id), now) else FREE
+    return plan_for(user, current_subscription(user.id), now)
+
+
+def plan_for(user: User, subscription: Subscription | None, now: datetime | None = None) -> Plan:
+    """plan_of for a caller that has already read the user's current subscription (one read per page)."""
+    if not billing_enabled() or user.role != Role.INVESTOR:
+        return FREE
+    return PRO if grants_pro(subscription, now) else FREE
 
 
 def require_feature(user: User, feature: Feature) -> None:
@@ -342,13 +359,61 @@ def start_grace(subscription: Subscription, at: datetime) -> None:
         subscription.grace_until = at + timedelta(days=int(current_app.config["BILLING_GRACE_DAYS"]))
 
 
+def _other_live_subscription(user_id: int, subscription_id: str) -> Subscription | None:
+    return db.session.scalar(
+        select(Subscription)
+        .where(
+            Subscription.user_id == user_id,
+            Subscription.stripe_subscription_id != subscription_id,
+            Subscription.status.in_([s.value for s in LIVE_STATUSES]),
+        )
+        .limit(1)
+    )
+
+
+def _room_for_live(user_id: int, remote: RemoteSubscription) -> bool:
+    """Whether `remote` may be kept as the user's running subscription: a user has one at most.
+
+    Another one held as running is read from Stripe first (its end may not have reached us yet). Two that
+    really run at Stripe mean the investor is charged twice: that is logged for a person to sort out, and the
+    newcomer is not kept. Raises GatewayError when Stripe must be asked and cannot be.
+    """
+    other = _other_live_subscription(user_id, remote.id)
+    if other is None:
+        return True
+    try:
+        fresh = RemoteSubscription.from_stripe(gateway.retrieve_subscription(other.stripe_subscription_id))
+    except gateway.NotFoundAtStripe:
+        fresh = None
+    if fresh is not None:
+        before = Snapshot.of(other)
+        apply_remote_subscription(fresh, at=max(utcnow(), other.state_at))
+        record_changes(before, other, actor=None)
+        if other.status not in LIVE_STATUSES:
+            return True
+    log.error(
+        "User %s has two running Stripe subscriptions, %s and %s: the second is not kept; cancel one at Stripe",
+        user_id,
+        other.stripe_subscription_id,
+        remote.id,
+    )
+    return False
+
+
 def apply_remote_subscription(remote: RemoteSubscription, *, at: datetime) -> Subscription | None:
-    """Make our row say what Stripe said at `at`; a subscription of a customer we do not know is ignored."""
+    """Make our row say what Stripe said at `at`; a subscription of a customer we do not know is ignored, and so
+    is a second running subscription of a user who has one (see _room_for_live).
+
+    Raises GatewayError only when that rule needs Stripe and Stripe cannot be asked.
+    """
     row = subscription_by_stripe_id(remote.id)
+    becomes_live = remote.status in LIVE_STATUSES and (row is None or row.status not in LIVE_STATUSES)
     if row is None:
         customer = customer_by_stripe_id(remote.customer_id)
         if customer is None:
             log.warning("Stripe subscription %s belongs to no customer of ours: ignored", remote.id)
+            return None
+        if becomes_live and not _room_for_live(customer.user_id, remote):
             return None
         row = Subscription(
             user_id=customer.user_id,
@@ -363,9 +428,13 @@ def apply_remote_subscription(remote: RemoteSubscription, *, at: datetime) -> Su
             with db.session.begin_nested():
                 db.session.add(row)
         except IntegrityError:  # the webhook and the page that subscribed made it at the same moment
-            row = subscription_by_stripe_id(remote.id)
-            if row is None:
-                raise
+            found = subscription_by_stripe_id(remote.id)
+            if found is None:  # not that: another running subscription of the user was kept meanwhile
+                log.error("User %s already has a running subscription: %s not kept", customer.user_id, remote.id)
+                return None
+            row = found
+    elif becomes_live and not _room_for_live(row.user_id, remote):
+        return None
     row.stripe_customer_id = remote.customer_id
     row.stripe_plan_id = remote.plan_id or row.stripe_plan_id
     row.plan = PRO.code
@@ -419,7 +488,7 @@ def record_changes(
         record("billing.canceled", ends_at=ends)
     if before.cancel_at_period_end and not row.cancel_at_period_end and not row.is_ended:
         record("billing.resumed")
-    if before.status == SubscriptionStatus.PAST_DUE and row.status in PRO_STATUSES:
+    if before.status in BEHIND_STATUSES and row.status in PRO_STATUSES:
         record("billing.payment_recovered")
     if before.status not in ENDED_STATUSES and row.is_ended:
         record("billing.ended", status=row.status)
@@ -430,7 +499,7 @@ def upsert_invoice(data: StripeData, *, user_id: int, at: datetime | None = None
     invoice_id = data.get("id")
     if not invoice_id or data.get("status") == "draft":
         return None
-    row = db.session.scalar(select(BillingInvoice).where(BillingInvoice.stripe_invoice_id == invoice_id))
+    row = invoice_by_stripe_id(str(invoice_id))
     if row is None:
         row = BillingInvoice(user_id=user_id, stripe_invoice_id=str(invoice_id))
         try:
@@ -438,15 +507,25 @@ def upsert_invoice(data: StripeData, *, user_id: int, at: datetime | None = None
                 _fill_invoice(row, data)
                 db.session.add(row)
         except IntegrityError:
-            row = db.session.scalar(select(BillingInvoice).where(BillingInvoice.stripe_invoice_id == invoice_id))
+            row = invoice_by_stripe_id(str(invoice_id))
             if row is None:
                 raise
+    held_status, held_paid = row.status, row.amount_paid
     _fill_invoice(row, data)
+    if held_status in FINAL_INVOICE_STATUSES and row.status != held_status:
+        # Stripe never reopens a paid or voided invoice: what says otherwise is an older copy of it.
+        row.status, row.amount_paid = held_status, held_paid
     if row.status == "paid" and row.paid_at is None:
         paid = _moment((data.get("status_transitions") or {}).get("paid_at"))
         row.paid_at = paid or at or utcnow()
     db.session.flush()
     return row
+
+
+def invoice_by_stripe_id(invoice_id: str | None) -> BillingInvoice | None:
+    if not invoice_id:
+        return None
+    return db.session.scalar(select(BillingInvoice).where(BillingInvoice.stripe_invoice_id == invoice_id))
 
 
 def subscription_id_of_invoice(data: StripeData) -> str | None:
@@ -518,13 +597,27 @@ def live_subscription(user: User) -> Subscription | None:
     return current if current is not None and current.status in LIVE_STATUSES else None
 
 
+def customer_idempotency_key(user: User) -> str:
+    """The key that makes the user's Stripe customer once, even when our record of it is lost (a rollback, a
+    crash before the commit, two requests at once): Stripe answers it again with the customer it made first.
+
+    It names what is sent (Stripe refuses a key that comes back with other parameters) and when the account
+    was made (the same user id in another database, e.g. of another install on a shared test account, is
+    someone else).
+    """
+    made = f"{int(user.created_at.timestamp()) if user.created_at else ''}\n{user.email}\n{user.name}"
+    return f"dealflow-customer-{user.id}-{hashlib.sha256(made.encode()).hexdigest()[:24]}"
+
+
 def ensure_customer(user: User) -> BillingCustomer:
     """The user's Stripe customer, created at Stripe the first time and only then."""
     customer = customer_of_user(user.id)
     if customer is not None:
         return customer
     try:
-        data = gateway.create_customer(email=user.email, name=user.name, user_id=user.id)
+        data = gateway.create_customer(
+            email=user.email, name=user.name, user_id=user.id, idempotency_key=customer_idempotency_key(user)
+        )
     except gateway.GatewayError as exc:
         raise _stripe_call_failed(exc) from exc
     customer = BillingCustomer(user_id=user.id, stripe_customer_id=str(data["id"]))
@@ -580,27 +673,66 @@ def _use_confirmed_card(customer: BillingCustomer, setup_intent_id: str) -> None
     make_default_card(customer, stripe_id(setup["payment_method"]) or "")
 
 
+def locked_customer_of_user(user_id: int) -> BillingCustomer | None:
+    """The user's Stripe customer, locked until the transaction ends: one subscribe or card change at a time.
+
+    PostgreSQL locks the row (SELECT … FOR UPDATE); SQLite ignores that clause, but there every request that
+    writes already holds the database's write lock from its first statement (BEGIN IMMEDIATE, see
+    dealflow/database.py). Either way what is read after this is what the other request committed.
+    """
+    return db.session.scalar(
+        select(BillingCustomer)
+        .where(BillingCustomer.user_id == user_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+
+
+def subscribe_idempotency_key(customer: BillingCustomer, price: Price) -> str:
+    """The key of the user's current subscribe attempt at Stripe (per customer, so per user).
+
+    It changes only once Stripe has answered an attempt (subscribed or refused), so an attempt whose answer
+    never reached us (a timeout, a crash before our commit) is repeated under the same key and Stripe hands
+    back what it did the first time instead of subscribing and charging again. It names the plan because
+    Stripe refuses a key that comes back with other parameters.
+    """
+    return f"dealflow-subscribe-{customer.stripe_customer_id}-{customer.subscribe_attempts}-{price.stripe_plan_id}"
+
+
 def subscribe(user: User, *, price_key: str, setup_intent_id: str, ip: str | None) -> Subscription:
-    """Subscribe to Pro with the card just confirmed in Stripe.js; no row is kept unless Stripe says it is paid."""
+    """Subscribe to Pro with the card just confirmed in Stripe.js; no row is kept unless Stripe says it is paid.
+
+    One attempt per user at a time (the customer row is locked before anything is checked), and a user has
+    at most one running subscription (a unique index backs the check).
+    """
     _require_billing(user)
     price = price_by_key(price_key)
     if price is None:
         raise BillingError(_l("Choose the monthly or the yearly plan."))
-    if live_subscription(user) is not None:
-        raise BillingError(_l("You already have a subscription: change its plan on the billing page."))
-    customer = customer_of_user(user.id)
+    customer = locked_customer_of_user(user.id)
     if customer is None:
         raise BillingError(_l("Enter your card first."))
+    if live_subscription(user) is not None:
+        raise BillingError(_l("You already have a subscription: change its plan on the billing page."))
     try:
         _use_confirmed_card(customer, setup_intent_id)
+    except gateway.GatewayError as exc:
+        raise _stripe_call_failed(exc) from exc
+    try:
         data = gateway.create_subscription(
             customer_id=customer.stripe_customer_id,
             plan_id=price.stripe_plan_id,
             user_id=user.id,
-            idempotency_key=f"dealflow-subscribe-{setup_intent_id}",
+            idempotency_key=subscribe_idempotency_key(customer, price),
         )
+    except gateway.StripeUnavailable as exc:
+        raise _stripe_call_failed(exc) from exc  # no answer: the next attempt goes under the same key
     except gateway.GatewayError as exc:
-        raise _stripe_call_failed(exc) from exc
+        customer.subscribe_attempts += 1
+        refused = _stripe_call_failed(exc)
+        refused.keep = True
+        raise refused from exc
+    customer.subscribe_attempts += 1
     remote = RemoteSubscription.from_stripe(data)
     if remote.status not in PRO_STATUSES:
         # The first payment did not go through (Stripe answers 402 for that; some servers leave it incomplete).
@@ -608,10 +740,13 @@ def subscribe(user: User, *, price_key: str, setup_intent_id: str, ip: str | Non
             gateway.cancel_subscription_now(remote.id)
         except gateway.GatewayError as exc:
             log.warning("Incomplete subscription %s not cancelled: %s", remote.id, exc)
-        raise PaymentDeclined(_l("Your card was declined. Nothing was charged; try another card."))
+        raise PaymentDeclined(_l("Your card was declined. Nothing was charged; try another card."), keep=True)
     before = Snapshot.of(subscription_by_stripe_id(remote.id))
-    row = apply_remote_subscription(remote, at=utcnow())
-    if row is None:  # cannot happen: the customer is ours
+    try:
+        row = apply_remote_subscription(remote, at=utcnow())
+    except gateway.GatewayError as exc:
+        raise _stripe_call_failed(exc) from exc
+    if row is None:  # cannot happen: the customer is ours and, under the lock, had no running subscription
         raise BillingError(_l("The payment provider refused the request. Nothing was charged; please contact us."))
     record_changes(before, row, actor=user, ip=ip)
     sync_invoices(user, customer)
@@ -682,10 +817,26 @@ def change_plan(user: User, *, price_key: str, ip: str | None) -> Subscription:
     return row
 
 
-def change_card(user: User, *, setup_intent_id: str, ip: str | None) -> BillingCustomer:
-    """Make the card just confirmed in Stripe.js the one future invoices charge."""
+class Recovery(enum.StrEnum):
+    """What became of a failed payment when the card was changed."""
+
+    NOTHING_DUE = "nothing_due"  # the subscription was not behind on payment
+    PAID = "paid"  # the open invoice is paid with the new card: the subscription is active again
+    DECLINED = "declined"  # the new card was declined too
+    NOT_TRIED = "not_tried"  # Stripe could not be asked, or did not make the subscription active: try again
+
+
+@dataclass(frozen=True)
+class CardChange:
+    customer: BillingCustomer
+    recovery: Recovery
+    reason: str | None = None  # the bank's reason for a decline, when Stripe gives one
+
+
+def change_card(user: User, *, setup_intent_id: str, ip: str | None) -> CardChange:
+    """Make the card just confirmed in Stripe.js the one invoices charge; if a payment failed, pay it with it."""
     _require_billing(user)
-    customer = customer_of_user(user.id)
+    customer = locked_customer_of_user(user.id)
     if customer is None:
         raise BillingError(_l("Enter your card first."))
     before = customer.card_last4
@@ -700,7 +851,43 @@ def change_card(user: User, *, setup_intent_id: str, ip: str | None) -> BillingC
         details={"user_id": user.id, "last4_from": before, "last4_to": customer.card_last4},
         ip=ip,
     )
-    return customer
+    subscription = live_subscription(user)
+    if subscription is None or subscription.status not in BEHIND_STATUSES:
+        return CardChange(customer, Recovery.NOTHING_DUE)
+    recovery, reason = _pay_what_failed(user, customer, subscription, ip=ip)
+    return CardChange(customer, recovery, reason)
+
+
+def _pay_what_failed(
+    user: User, customer: BillingCustomer, subscription: Subscription, *, ip: str | None
+) -> tuple[Recovery, str | None]:
+    """Pay the subscription's open invoices, oldest first, with the customer's (new) default card; then keep
+    what Stripe says of the subscription (active again once they are paid)."""
+    try:
+        due = sorted(
+            (
+                data
+                for data in gateway.list_invoices(customer.stripe_customer_id)
+                if data.get("status") == "open"
+                and subscription_id_of_invoice(data) == subscription.stripe_subscription_id
+            ),
+            key=lambda data: int(data.get("created") or data.get("date") or 0),
+        )
+        for data in due:
+            try:
+                paid = gateway.pay_invoice(str(data["id"]))
+            except gateway.CardRefused as exc:
+                log.info("Invoice %s declined again with the new card: %s", data["id"], exc.message)
+                return Recovery.DECLINED, exc.message or None
+            upsert_invoice(paid, user_id=user.id)
+            if paid.get("status") != "paid":  # some servers answer with the invoice still open, not with 402
+                return Recovery.DECLINED, None
+        remote = gateway.retrieve_subscription(subscription.stripe_subscription_id)
+    except gateway.GatewayError as exc:
+        log.warning("Failed payment of %s not retried with the new card: %s", subscription.stripe_subscription_id, exc)
+        return Recovery.NOT_TRIED, None
+    row = _apply_and_record(user, subscription, remote, ip=ip)
+    return (Recovery.PAID if row.status in PRO_STATUSES else Recovery.NOT_TRIED), None
 
 
 @dataclass(frozen=True)
@@ -714,6 +901,11 @@ class BillingSummary:
     customer: BillingCustomer | None
     invoices: Sequence[BillingInvoice]
     prices: Sequence[Price]
+
+    @property
+    def live(self) -> bool:
+        """A running subscription (the one that can be changed or cancelled), as the rules here count it."""
+        return self.subscription is not None and self.subscription.status in LIVE_STATUSES
 
     @property
     def in_grace(self) -> bool:

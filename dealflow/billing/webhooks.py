@@ -1,8 +1,10 @@
 """Stripe's webhooks: each verified event applied once, in any order, to our mirror of subscriptions and invoices.
 
-Events can come late, twice or out of order. Each event id is recorded once (a replay is a no-op). A
-subscription event no newer than the state we hold is not trusted as it is: the subscription is read from
-Stripe again and that is what is kept.
+Events can come late, twice or out of order. Each event id is recorded once (a replay is a no-op). An
+event no newer than the state we hold (Subscription.state_at) is not trusted as it is: the subscription, and
+for invoice events the invoice, are read from Stripe again and that is what is kept. A paid invoice is never
+made open again. Calls to Stripe made here have a short timeout and no retries (gateway.answering_webhook):
+when Stripe cannot be asked the endpoint answers 503 and Stripe delivers the event again later.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from dealflow.billing import gateway, services
 from dealflow.billing.gateway import StripeData
 from dealflow.billing.services import STRIPE_ACTOR, RemoteSubscription, Snapshot
 from dealflow.extensions import db
-from dealflow.models import StripeEvent, SubscriptionStatus, utcnow
+from dealflow.models import StripeEvent, Subscription, SubscriptionStatus, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -39,23 +41,43 @@ def _first_delivery(event_id: str, event_type: str) -> bool:
     return True
 
 
+def _read_subscription(subscription_id: str, event_id: str) -> RemoteSubscription | None:
+    """The subscription as Stripe has it now; None when Stripe no longer has it."""
+    try:
+        return RemoteSubscription.from_stripe(gateway.retrieve_subscription(subscription_id))
+    except gateway.NotFoundAtStripe:
+        log.warning("Stale event %s for %s, which Stripe no longer has: kept our state", event_id, subscription_id)
+        return None
+    except gateway.GatewayError as exc:
+        raise _unavailable(exc) from exc
+
+
+def _apply(remote: RemoteSubscription, at: datetime, event_id: str) -> Subscription | None:
+    before = Snapshot.of(services.subscription_by_stripe_id(remote.id))
+    try:
+        applied = services.apply_remote_subscription(remote, at=at)
+    except gateway.GatewayError as exc:
+        raise _unavailable(exc) from exc
+    if applied is not None:
+        services.record_changes(before, applied, actor=None, event_id=event_id)
+    return applied
+
+
+def _refresh_from_stripe(row: Subscription, event_id: str) -> None:
+    """An event no newer than our state: keep what Stripe says now instead of what the event said then."""
+    remote = _read_subscription(row.stripe_subscription_id, event_id)
+    if remote is not None:
+        _apply(remote, max(utcnow(), row.state_at), event_id)
+
+
 def _on_subscription(obj: StripeData, at: datetime, event_id: str) -> None:
     remote = RemoteSubscription.from_stripe(obj)
     row = services.subscription_by_stripe_id(remote.id)
     if row is not None and at <= row.state_at:
         # No newer than what we hold: the event may be stale, so ask Stripe what is true now.
-        try:
-            remote = RemoteSubscription.from_stripe(gateway.retrieve_subscription(remote.id))
-        except gateway.NotFoundAtStripe:
-            log.warning("Stale event %s for %s, which Stripe no longer has: kept our state", event_id, remote.id)
-            return
-        except gateway.GatewayError as exc:
-            raise _unavailable(exc) from exc
-        at = max(utcnow(), row.state_at)
-    before = Snapshot.of(row)
-    applied = services.apply_remote_subscription(remote, at=at)
-    if applied is not None:
-        services.record_changes(before, applied, actor=None, event_id=event_id)
+        _refresh_from_stripe(row, event_id)
+        return
+    _apply(remote, at, event_id)
 
 
 def _invoice_owner(obj: StripeData) -> int | None:
@@ -63,34 +85,63 @@ def _invoice_owner(obj: StripeData) -> int | None:
     return customer.user_id if customer else None
 
 
+def _refresh_invoice(obj: StripeData, user_id: int, event_id: str) -> None:
+    """Mirror the invoice as Stripe has it now, not as an event no newer than our state described it."""
+    try:
+        services.upsert_invoice(gateway.retrieve_invoice(str(obj["id"])), user_id=user_id)
+    except gateway.NotFoundAtStripe:
+        log.warning("Stale event %s for invoice %s, which Stripe no longer has", event_id, obj.get("id"))
+    except gateway.GatewayError as exc:
+        raise _unavailable(exc) from exc
+
+
 def _on_invoice_paid(obj: StripeData, at: datetime, event_id: str) -> None:
     user_id = _invoice_owner(obj)
     if user_id is None:
         return
+    # A paid invoice stays paid, so the invoice itself is safe to keep whatever the order of events.
     services.upsert_invoice({**obj, "status": "paid"}, user_id=user_id, at=at)
     row = services.subscription_by_stripe_id(services.subscription_id_of_invoice(obj))
-    if row is not None and row.status == SubscriptionStatus.PAST_DUE:
-        before = Snapshot.of(row)
+    if row is None:
+        return
+    if at <= row.state_at:
+        # An older payment than the state we hold (a later renewal may have failed since): ask Stripe.
+        _refresh_from_stripe(row, event_id)
+        return
+    before = Snapshot.of(row)
+    if row.status in services.BEHIND_STATUSES:
         row.status = SubscriptionStatus.ACTIVE
         row.past_due_since = row.grace_until = None
-        row.state_at = max(row.state_at, at)
-        db.session.flush()
-        services.record_changes(before, row, actor=None, event_id=event_id)
+    # The payment is news about the subscription: an older failure arriving later must not undo it.
+    row.state_at = at
+    db.session.flush()
+    services.record_changes(before, row, actor=None, event_id=event_id)
 
 
 def _on_invoice_payment_failed(obj: StripeData, at: datetime, event_id: str) -> None:
     user_id = _invoice_owner(obj)
     if user_id is None:
         return
-    invoice = services.upsert_invoice(obj, user_id=user_id, at=at)
-    if invoice is not None:
-        invoice.payment_failed_at = at
+    invoice_id = services.stripe_id(obj.get("id"))
+    held = services.invoice_by_stripe_id(invoice_id)
     row = services.subscription_by_stripe_id(services.subscription_id_of_invoice(obj))
-    if row is not None and row.status in (*services.PRO_STATUSES, SubscriptionStatus.PAST_DUE):
-        row.status = SubscriptionStatus.PAST_DUE
-        services.start_grace(row, at)
-        # The failure is news about the subscription too: an older "active" arriving later must not undo it.
-        row.state_at = max(row.state_at, at)
+    if (held is not None and held.status == "paid") or (row is not None and at <= row.state_at):
+        # No newer than what we hold, or about an invoice paid since: the failure may be over, so keep what
+        # Stripe says now of the invoice and the subscription, not what the event said then.
+        _refresh_invoice(obj, user_id, event_id)
+        if row is not None:
+            _refresh_from_stripe(row, event_id)
+    else:
+        services.upsert_invoice(obj, user_id=user_id, at=at)
+        if row is not None and row.status in (*services.PRO_STATUSES, SubscriptionStatus.PAST_DUE):
+            row.status = SubscriptionStatus.PAST_DUE
+            services.start_grace(row, at)
+            # The failure is news about the subscription too: an older "active" arriving later must not undo it.
+            row.state_at = max(row.state_at, at)
+    # That the attempt failed stays true in any order: the invoice and the audit log keep it.
+    invoice = services.invoice_by_stripe_id(invoice_id)
+    if invoice is not None and (invoice.payment_failed_at is None or invoice.payment_failed_at < at):
+        invoice.payment_failed_at = at
     db.session.flush()
     audit.record(
         "billing.payment_failed",
@@ -152,5 +203,6 @@ def process_event(event: StripeData) -> str:
         return "ignored"
     created = event.get("created")
     at = datetime.fromtimestamp(int(created), UTC) if created else utcnow()
-    handler(obj, at, event_id)
+    with gateway.answering_webhook():
+        handler(obj, at, event_id)
     return "applied"

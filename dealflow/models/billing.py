@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Integer, String
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from dealflow.models.base import Base, UTCDateTime, string_enum, utcnow
@@ -25,6 +25,16 @@ class SubscriptionStatus(enum.StrEnum):
 
 
 ENDED_STATUSES = (SubscriptionStatus.CANCELED, SubscriptionStatus.INCOMPLETE_EXPIRED)
+# A subscription in one of these is the user's running subscription: Stripe may still charge it. A user has at
+# most one (the unique index below); `incomplete` is not one of them, it becomes active or expires within a day.
+LIVE_STATUSES = (
+    SubscriptionStatus.ACTIVE,
+    SubscriptionStatus.TRIALING,
+    SubscriptionStatus.PAST_DUE,
+    SubscriptionStatus.UNPAID,
+    SubscriptionStatus.PAUSED,
+)
+LIVE_ONLY = text("status IN ('active', 'trialing', 'past_due', 'unpaid', 'paused')")
 
 
 class BillingInterval(enum.StrEnum):
@@ -40,6 +50,9 @@ class BillingCustomer(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), unique=True)
     stripe_customer_id: Mapped[str] = mapped_column(String(255), unique=True)
+    # Subscribe attempts Stripe has answered: the next attempt's idempotency key carries this number, so an
+    # attempt whose answer was lost is sent again under the same key and Stripe does not subscribe twice.
+    subscribe_attempts: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
     default_payment_method_id: Mapped[str | None] = mapped_column(String(255))
     card_brand: Mapped[str | None] = mapped_column(String(20))
     card_last4: Mapped[str | None] = mapped_column(String(4))
@@ -56,6 +69,10 @@ class Subscription(Base):
     """
 
     __tablename__ = "subscription"
+    __table_args__ = (
+        # One running subscription per user, even when two subscribe requests or a webhook race.
+        Index("uq_subscription_user_live", "user_id", unique=True, sqlite_where=LIVE_ONLY, postgresql_where=LIVE_ONLY),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), index=True)

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from config import ConfigError
 from dealflow import create_app
@@ -201,6 +201,39 @@ def test_only_investors_reach_the_billing_pages(billing_on: None, auth: Auth, cl
     assert client.get("/investor/bookmarks.csv").status_code == 403
 
 
+def test_an_incomplete_subscription_offers_the_plans_not_a_cancel_button(
+    billing_on: None, auth: Auth, client: FlaskClient
+) -> None:
+    user = investor()
+    give_pro(user, status="incomplete")  # its first payment never went through
+    auth.login(user.email, PASSWORD)
+    page = client.get("/billing/").get_data(as_text=True)
+    assert "Waiting for the first payment" in page
+    assert "Cancel at the end of the period" not in page  # the service refuses it: no running subscription
+    assert "Change the card" not in page
+    assert 'href="/billing/subscribe/pro_monthly"' in page
+    assert client.get("/billing/subscribe/pro_monthly").status_code == 200  # and the card form opens
+
+
+def test_billing_reads_the_subscription_once_per_page(billing_on: None, auth: Auth, client: FlaskClient) -> None:
+    user = investor()
+    behind = give_pro(user, status="past_due")
+    behind.grace_until = utcnow() + timedelta(days=3)
+    db.session.flush()
+    auth.login(user.email, PASSWORD)
+    seen: list[str] = []
+    listener = lambda *args: seen.append(args[2])  # noqa: E731
+    event.listen(db.engine, "before_cursor_execute", listener)
+    try:
+        page = client.get("/investor/bookmarks").get_data(as_text=True)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", listener)
+    assert "Your last payment failed. Update your card by" in page  # the banner…
+    assert "/investor/bookmarks.csv" in page  # …and the plan (Pro during the grace) are both on the page
+    billing = [statement for statement in seen if re.search(r"\b(subscription|billing_\w+)\b", statement)]
+    assert len(billing) == 1, billing
+
+
 # ---- the card page's Content-Security-Policy ------------------------------------------------------------
 
 
@@ -298,6 +331,27 @@ def test_production_with_a_stripe_key_refuses_to_start_without_the_webhook_secre
     app = create_app({"ENV_NAME": "production"})
     assert app.config["STRIPE_API_BASE"] == "https://api.stripe.com"
     assert app.config["STRIPE_JS_URL"] == "https://js.stripe.com/v3/"
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("STRIPE_API_BASE", "http://127.0.0.1:8420"),
+        ("STRIPE_JS_URL", "http://127.0.0.1:8420/js.stripe.com/v3/"),
+        ("STRIPE_JS_URL", "//js.stripe.com/v3/"),
+    ],
+)
+def test_production_with_a_stripe_key_talks_to_stripe_over_https_only(
+    production_env: None, monkeypatch: pytest.MonkeyPatch, name: str, value: str
+) -> None:
+    monkeypatch.setenv("STRIPE_SECRET_KEY", "sk_test_x")
+    monkeypatch.setenv("STRIPE_PUBLISHABLE_KEY", "pk_test_x")
+    monkeypatch.setenv("STRIPE_WEBHOOK_SECRET", "whsec_x")
+    monkeypatch.setenv(name, value)
+    with pytest.raises(ConfigError, match=f"^{name} must be an https:// address"):
+        create_app({"ENV_NAME": "production"})
+    monkeypatch.delenv("STRIPE_SECRET_KEY")  # with billing off the addresses are not used
+    create_app({"ENV_NAME": "production"})
 
 
 def test_production_without_stripe_starts_with_billing_off(production_env: None) -> None:

@@ -3,20 +3,33 @@
 from __future__ import annotations
 
 import re
+import threading
+import time
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
-from dealflow.billing import services
+from dealflow.billing import gateway, services
 from dealflow.extensions import db
 from dealflow.models import AuditLog, BillingCustomer, BillingInvoice, Subscription, User
-from tests.billing_helpers import CHARGE_DECLINED_CARD, LocalStripe, start_localstripe_with_plans, turn_billing_on
-from tests.conftest import Auth, csrf_token
+from tests.billing_helpers import (
+    CHARGE_DECLINED_CARD,
+    LocalStripe,
+    deliver,
+    event,
+    fall_behind,
+    give_pro,
+    start_localstripe_with_plans,
+    turn_billing_on,
+)
+from tests.conftest import Auth, TestDatabase, csrf_token, make_app
 from tests.factories import PASSWORD
-from tests.startup_helpers import investor
+from tests.startup_helpers import founder, investor, staff
 
 
 def audit_actions(user: User) -> list[str]:
@@ -94,10 +107,25 @@ def test_subscribing_lifts_the_intro_limit_then_cancel_and_resume(
     assert audit_actions(user) == ["billing.subscribed", "billing.canceled", "billing.resumed"]
 
 
-def test_a_stripe_customer_is_made_once_per_user(stripe_on: LocalStripe, auth: Auth, client: FlaskClient) -> None:
+def test_a_stripe_customer_is_made_once_per_user(
+    stripe_on: LocalStripe, auth: Auth, client: FlaskClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
     user = investor()
     auth.login(user.email, PASSWORD)
     token = csrf_token(client, "/billing/subscribe/pro_yearly")
+    # The first request makes the customer at Stripe, then fails: our record of the customer is rolled back.
+    make_setup_intent = gateway.create_setup_intent
+    outage = [gateway.StripeUnavailable("Read timed out")]
+
+    def setup_intent_after_an_outage(**kwargs: Any) -> Any:
+        if outage:
+            raise outage.pop()
+        return make_setup_intent(**kwargs)
+
+    monkeypatch.setattr(gateway, "create_setup_intent", setup_intent_after_an_outage)
+    answer = client.post("/billing/setup-intent", data={"purpose": "subscribe"}, headers={"X-CSRFToken": token})
+    assert answer.status_code == 503
+    assert db.session.scalar(select(func.count()).where(BillingCustomer.user_id == user.id)) == 0
     for _ in range(3):
         answer = client.post("/billing/setup-intent", data={"purpose": "subscribe"}, headers={"X-CSRFToken": token})
         assert answer.status_code == 200
@@ -106,7 +134,7 @@ def test_a_stripe_customer_is_made_once_per_user(stripe_on: LocalStripe, auth: A
         select(BillingCustomer.stripe_customer_id).where(BillingCustomer.user_id == user.id)
     )
     made = stripe_on.api("GET", "/v1/customers", limit="100")["data"]
-    assert [c["id"] for c in made if c["email"] == user.email] == [customer_id]
+    assert [c["id"] for c in made if c["email"] == user.email] == [customer_id]  # the idempotency key at work
 
 
 def test_switching_to_yearly_bills_the_new_plan(stripe_on: LocalStripe, auth: Auth, client: FlaskClient) -> None:
@@ -153,8 +181,47 @@ def test_a_declined_card_leaves_no_subscription(stripe_on: LocalStripe, auth: Au
     customer_id = db.session.scalar(
         select(BillingCustomer.stripe_customer_id).where(BillingCustomer.user_id == user.id)
     )
-    live = stripe_on.api("GET", "/v1/subscriptions", customer=customer_id)["data"]
-    assert live == []  # the incomplete one was cancelled at Stripe too
+    every = stripe_on.api("GET", "/v1/subscriptions", customer=customer_id, status="all")["data"]
+    assert [s["status"] for s in every if s["status"] not in ("canceled", "incomplete_expired")] == []
+
+    # The declined attempt is over: the next one, with a good card, is a new attempt at Stripe.
+    assert subscribe_through_pages(client, stripe_on).status_code == 302
+    assert services.plan_of(user) == services.PRO
+    every = stripe_on.api("GET", "/v1/subscriptions", customer=customer_id, status="all")["data"]
+    assert sorted(s["status"] for s in every if s["status"] != "canceled") == ["active"]
+
+
+def test_a_subscribe_whose_answer_was_lost_is_not_charged_twice_when_tried_again(
+    stripe_on: LocalStripe, auth: Auth, client: FlaskClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    user = investor()
+    auth.login(user.email, PASSWORD)
+    create = gateway.create_subscription
+    made: list[str] = []
+
+    def answer_lost_the_first_time(**kwargs: Any) -> Any:
+        data = create(**kwargs)  # Stripe subscribes and charges…
+        made.append(data["id"])
+        if len(made) == 1:
+            raise gateway.StripeUnavailable("Read timed out")  # …but its answer never reaches us
+        return data
+
+    monkeypatch.setattr(gateway, "create_subscription", answer_lost_the_first_time)
+    assert subscribe_through_pages(client, stripe_on).status_code == 503
+    assert services.current_subscription(user.id) is None  # our records know nothing of it
+    # The investor types the card again (a new SetupIntent): the attempt goes under the same key.
+    assert subscribe_through_pages(client, stripe_on).status_code == 302
+
+    customer_id = db.session.scalar(
+        select(BillingCustomer.stripe_customer_id).where(BillingCustomer.user_id == user.id)
+    )
+    at_stripe = stripe_on.api("GET", "/v1/subscriptions", customer=customer_id, status="all")["data"]
+    assert [s["id"] for s in at_stripe] == made[:1]
+    assert made == [made[0], made[0]]  # Stripe answered the second attempt with the first subscription
+    paid = [i for i in stripe_on.api("GET", "/v1/invoices", customer=customer_id)["data"] if i["status"] == "paid"]
+    assert len(paid) == 1  # charged once
+    assert db.session.scalar(select(func.count()).where(Subscription.user_id == user.id)) == 1
+    assert services.plan_of(user) == services.PRO
 
 
 def test_a_setup_intent_of_another_customer_is_refused(stripe_on: LocalStripe, auth: Auth, client: FlaskClient) -> None:
@@ -205,3 +272,212 @@ def test_a_stripe_outage_during_subscribe_shows_a_message_and_keeps_no_subscript
     billing_page = client.get("/billing/")
     assert billing_page.status_code == 200  # the page works from our own records while Stripe is down
     assert re.search(r'id="current-plan">Free<', billing_page.get_data(as_text=True))
+
+
+@pytest.mark.parametrize("make_user", [founder, staff], ids=["founder", "hub staff"])
+def test_founders_and_hub_staff_cannot_subscribe_or_set_up_a_card(
+    stripe_on: LocalStripe, auth: Auth, client: FlaskClient, make_user: Any
+) -> None:
+    user = make_user()
+    auth.login(user.email, PASSWORD)
+    token = csrf_token(client, "/")
+    answer = client.post("/billing/setup-intent", data={"purpose": "subscribe"}, headers={"X-CSRFToken": token})
+    assert answer.status_code == 403
+    response = client.post(
+        "/billing/subscribe", data={"csrf_token": token, "price": "pro_monthly", "setup_intent": "seti_someone"}
+    )
+    assert response.status_code == 403
+    assert client.post("/billing/card", data={"csrf_token": token, "setup_intent": "seti_x"}).status_code == 403
+    assert db.session.scalar(select(func.count()).where(BillingCustomer.user_id == user.id)) == 0
+    assert db.session.scalar(select(func.count()).where(Subscription.user_id == user.id)) == 0
+    made = stripe_on.api("GET", "/v1/customers", limit="100")["data"]
+    assert [c["id"] for c in made if c["email"] == user.email] == []
+
+
+# ---- a failed payment, and the new card that pays it ----------------------------------------------------
+
+
+def change_card_through_pages(client: FlaskClient, stripe: LocalStripe, number: str) -> Any:
+    token = csrf_token(client, "/billing/card")
+    answer = client.post("/billing/setup-intent", data={"purpose": "change_card"}, headers={"X-CSRFToken": token})
+    assert answer.status_code == 200, answer.get_data(as_text=True)
+    setup_intent = stripe.confirm_card(answer.get_json()["client_secret"], number=number)
+    return client.post("/billing/card", data={"csrf_token": token, "setup_intent": setup_intent})
+
+
+def behind_on_payment(client: FlaskClient, stripe: LocalStripe, user: User) -> tuple[Subscription, dict[str, Any]]:
+    """A subscriber whose renewal failed at Stripe, told to us by invoice.payment_failed: past due, in grace."""
+    assert subscribe_through_pages(client, stripe).status_code == 302
+    subscription = services.current_subscription(user.id)
+    assert subscription is not None
+    invoice = fall_behind(stripe, subscription.stripe_subscription_id)
+    assert deliver(client, event("invoice.payment_failed", invoice, created=int(time.time()) + 1)).status_code == 200
+    db.session.refresh(subscription)
+    assert subscription.status == "past_due"
+    return subscription, invoice
+
+
+def test_a_new_card_pays_the_failed_payment_and_ends_the_grace(
+    stripe_on: LocalStripe, auth: Auth, client: FlaskClient
+) -> None:
+    user = investor()
+    auth.login(user.email, PASSWORD)
+    subscription, invoice = behind_on_payment(client, stripe_on, user)
+    assert "Your last payment failed. Update your card by" in client.get("/billing/").get_data(as_text=True)
+
+    response = change_card_through_pages(client, stripe_on, "5555555555554444")
+    assert response.status_code == 302
+    page = client.get("/billing/").get_data(as_text=True)
+    assert "the failed payment has gone through: Pro is active again" in page
+    assert 'id="billing-banner"' not in page
+    assert "•••• 4444" in page
+    db.session.refresh(subscription)
+    assert subscription.status == "active"
+    assert (subscription.past_due_since, subscription.grace_until) == (None, None)
+    assert stripe_on.api("GET", f"/v1/invoices/{invoice['id']}")["status"] == "paid"
+    assert stripe_on.api("GET", f"/v1/subscriptions/{subscription.stripe_subscription_id}")["status"] == "active"
+    mirrored = db.session.scalar(select(BillingInvoice).where(BillingInvoice.stripe_invoice_id == invoice["id"]))
+    assert mirrored is not None
+    assert mirrored.status == "paid"
+    actions = audit_actions(user)
+    assert actions[-1] == "billing.payment_recovered"
+    assert "billing.card_changed" in actions
+
+
+def test_a_new_card_that_is_declined_too_is_saved_and_says_so(
+    stripe_on: LocalStripe, auth: Auth, client: FlaskClient
+) -> None:
+    user = investor()
+    auth.login(user.email, PASSWORD)
+    subscription, invoice = behind_on_payment(client, stripe_on, user)
+
+    response = change_card_through_pages(client, stripe_on, CHARGE_DECLINED_CARD)
+    assert response.status_code == 200
+    assert "Your new card is saved, but the failed payment was declined again" in response.get_data(as_text=True)
+    db.session.refresh(subscription)
+    assert subscription.status == "past_due"
+    customer = db.session.scalar(select(BillingCustomer).where(BillingCustomer.user_id == user.id))
+    assert customer is not None
+    assert customer.card_last4 == "0341"  # it is the card Stripe charges now, so our records say so
+    assert stripe_on.api("GET", f"/v1/invoices/{invoice['id']}")["status"] == "open"
+    assert "billing.payment_recovered" not in audit_actions(user)
+
+
+def test_an_unpaid_subscriber_fixes_the_card_and_pays(stripe_on: LocalStripe, auth: Auth, client: FlaskClient) -> None:
+    user = investor()
+    auth.login(user.email, PASSWORD)
+    subscription, invoice = behind_on_payment(client, stripe_on, user)
+    # Stripe's retries ran out and it marked the subscription unpaid (localstripe never does): Pro is over.
+    subscription.status = "unpaid"
+    subscription.past_due_since = subscription.grace_until = None
+    db.session.flush()
+    assert services.plan_of(user) == services.FREE
+    page = client.get("/billing/").get_data(as_text=True)
+    assert "Pro has lapsed. Update your card to get it back" in page
+    assert 'href="/billing/card"' in page
+
+    assert change_card_through_pages(client, stripe_on, "5555555555554444").status_code == 302
+    db.session.refresh(subscription)
+    assert subscription.status == "active"
+    assert services.plan_of(user) == services.PRO
+    assert stripe_on.api("GET", f"/v1/invoices/{invoice['id']}")["status"] == "paid"
+    assert audit_actions(user)[-1] == "billing.payment_recovered"
+
+
+def test_changing_the_card_of_a_subscription_in_good_standing_pays_nothing(
+    stripe_on: LocalStripe, auth: Auth, client: FlaskClient
+) -> None:
+    user = investor()
+    auth.login(user.email, PASSWORD)
+    subscribe_through_pages(client, stripe_on)
+    assert change_card_through_pages(client, stripe_on, "5555555555554444").status_code == 302
+    assert "Future invoices are charged to it" in client.get("/billing/").get_data(as_text=True)
+    customer_id = db.session.scalar(
+        select(BillingCustomer.stripe_customer_id).where(BillingCustomer.user_id == user.id)
+    )
+    assert len(stripe_on.api("GET", "/v1/invoices", customer=customer_id)["data"]) == 1
+
+
+# ---- two subscribe requests at once, each on a connection of its own ------------------------------------
+
+
+@pytest.fixture
+def race_app(
+    test_databases: TestDatabase, tmp_path_factory: pytest.TempPathFactory, localstripe: LocalStripe
+) -> Iterator[Flask]:
+    app = make_app(
+        test_databases.create("subscribe_race"),
+        UPLOAD_FOLDER=str(tmp_path_factory.mktemp("race-uploads")),
+        **localstripe.settings(),
+    )
+    yield app
+    with app.app_context():
+        db.engine.dispose()
+
+
+@pytest.mark.own_database
+def test_two_subscribe_requests_at_once_make_one_subscription(
+    race_app: Flask, localstripe: LocalStripe, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with race_app.app_context():
+        user = investor()
+        db.session.commit()
+        user_id, email = user.id, user.email
+
+    # Two tabs, each with a card confirmed in Stripe.js (two SetupIntents), submitted at the same moment.
+    tabs = [race_app.test_client(), race_app.test_client()]
+    forms = []
+    for tab in tabs:
+        Auth(tab).login(email, PASSWORD)
+        token = csrf_token(tab, "/billing/subscribe/pro_monthly")
+        answer = tab.post("/billing/setup-intent", data={"purpose": "subscribe"}, headers={"X-CSRFToken": token})
+        assert answer.status_code == 200
+        setup_intent = localstripe.confirm_card(answer.get_json()["client_secret"])
+        forms.append({"csrf_token": token, "price": "pro_monthly", "setup_intent": setup_intent})
+
+    create = gateway.create_subscription
+
+    def slow_stripe(**kwargs: Any) -> Any:
+        time.sleep(1)  # the other request arrives while this one waits for Stripe
+        return create(**kwargs)
+
+    monkeypatch.setattr(gateway, "create_subscription", slow_stripe)
+    outcomes: list[str] = []
+
+    def submit(tab: FlaskClient, form: dict[str, str], delay: float) -> None:
+        time.sleep(delay)
+        response = tab.post("/billing/subscribe", data=form)
+        if response.status_code == 302:
+            outcomes.append("subscribed")
+        elif "You already have a subscription" in response.get_data(as_text=True):
+            outcomes.append("refused")
+        else:
+            outcomes.append(f"unexplained {response.status_code}")
+
+    threads = [
+        threading.Thread(target=submit, args=(tabs[0], forms[0], 0)),
+        threading.Thread(target=submit, args=(tabs[1], forms[1], 0.3)),
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    assert sorted(outcomes) == ["refused", "subscribed"]
+    with race_app.app_context():
+        assert db.session.scalar(select(func.count()).where(Subscription.user_id == user_id)) == 1
+        customer_id = db.session.scalar(
+            select(BillingCustomer.stripe_customer_id).where(BillingCustomer.user_id == user_id)
+        )
+    at_stripe = localstripe.api("GET", "/v1/subscriptions", customer=customer_id, status="all")["data"]
+    assert len(at_stripe) == 1
+
+
+def test_a_user_has_one_running_subscription_at_most(stripe_on: LocalStripe) -> None:
+    user = investor()
+    give_pro(user)
+    give_pro(user, subscription_id="sub_over", status="canceled")  # ended ones do not count…
+    give_pro(user, subscription_id="sub_first_try", status="incomplete")  # …nor one waiting for its first payment
+    for status in ("active", "trialing", "past_due", "unpaid", "paused"):
+        with pytest.raises(IntegrityError), db.session.begin_nested():
+            give_pro(user, subscription_id=f"sub_second_{status}", status=status)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import socket
+import threading
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -17,9 +19,11 @@ from dealflow.billing import services
 from dealflow.extensions import db
 from dealflow.models import AuditLog, BillingCustomer, BillingInvoice, Bookmark, StripeEvent, Subscription, User
 from tests.billing_helpers import (
-    WEBHOOK_SECRET,
     LocalStripe,
+    deliver,
     event,
+    fall_behind,
+    free_port,
     give_pro,
     signed,
     start_localstripe_with_plans,
@@ -37,13 +41,6 @@ MONTHLY = "dealflow-pro-monthly-usd"
 @pytest.fixture
 def billing_on(app: Flask, monkeypatch: pytest.MonkeyPatch) -> None:
     turn_billing_on(app, monkeypatch)
-
-
-def deliver(client: FlaskClient, payload: dict[str, Any], *, secret: str = WEBHOOK_SECRET, **kwargs: Any) -> Any:
-    body, header = signed(payload, secret, **kwargs)
-    return client.post(
-        "/billing/webhook", data=body, headers={"Stripe-Signature": header}, content_type="application/json"
-    )
 
 
 def subscription_object(
@@ -152,6 +149,171 @@ def test_subscription_updated_before_created_ends_in_stripes_state(stripe_on: Lo
     assert services.plan_of(user) == services.PRO
     subscribed = db.session.scalars(select(AuditLog).where(AuditLog.action == "billing.subscribed")).all()
     assert [e.actor_email for e in subscribed] == ["Stripe"]
+
+
+def subscribed_at_stripe(stripe: LocalStripe, user: User, client: FlaskClient, *, at: int) -> dict[str, Any]:
+    """A paying subscriber made at localstripe, mirrored by its customer.subscription.created event of time `at`."""
+    customer = stripe.api("POST", "/v1/customers", email=user.email)
+    customer_for(user, customer["id"])
+    stripe.api("POST", "/v1/payment_methods/pm_card_visa/attach", customer=customer["id"])
+    card = stripe.api("GET", "/v1/payment_methods", customer=customer["id"], type="card")["data"][0]
+    stripe.api("POST", f"/v1/customers/{customer['id']}", **{"invoice_settings[default_payment_method]": card["id"]})
+    real = stripe.api("POST", "/v1/subscriptions", customer=customer["id"], **{"items[0][plan]": MONTHLY})
+    assert real["status"] == "active"
+    assert deliver(client, event("customer.subscription.created", real, created=at)).status_code == 200
+    return real
+
+
+def first_invoice(stripe: LocalStripe, subscription: dict[str, Any]) -> dict[str, Any]:
+    invoices = stripe.api("GET", "/v1/invoices", customer=subscription["customer"])["data"]
+    paid = [i for i in invoices if i["status"] == "paid"]
+    assert len(paid) == 1
+    return paid[0]
+
+
+def test_a_failed_payment_delivered_after_the_same_invoices_payment_changes_nothing(
+    stripe_on: LocalStripe, auth: Auth, client: FlaskClient
+) -> None:
+    user = investor()
+    now = int(time.time())
+    real = subscribed_at_stripe(stripe_on, user, client, at=now - 300)
+    invoice = first_invoice(stripe_on, real)
+    # Stripe's first attempt failed and its retry went through; the failure is delivered last.
+    paid = event("invoice.paid", invoice, created=now - 60)
+    failed = event("invoice.payment_failed", {**invoice, "status": "open", "amount_paid": 0}, created=now - 120)
+    assert deliver(client, paid).status_code == 200
+    assert deliver(client, failed).status_code == 200
+
+    row = services.subscription_by_stripe_id(real["id"])
+    assert row is not None
+    db.session.refresh(row)
+    assert row.status == "active"
+    assert (row.past_due_since, row.grace_until) == (None, None)
+    mirrored = db.session.scalar(select(BillingInvoice).where(BillingInvoice.stripe_invoice_id == invoice["id"]))
+    assert mirrored is not None
+    assert mirrored.status == "paid"  # never back to open
+    assert mirrored.amount_paid == 4900
+    assert mirrored.payment_failed_at is not None  # the failed attempt is still counted for the admins
+    auth.login(user.email, PASSWORD)
+    assert 'id="billing-banner"' not in client.get("/investor/bookmarks").get_data(as_text=True)
+    assert "Payment failed" not in client.get("/billing/").get_data(as_text=True)
+
+
+def test_an_older_payment_delivered_after_a_newer_failure_keeps_the_subscription_past_due(
+    stripe_on: LocalStripe, auth: Auth, client: FlaskClient
+) -> None:
+    user = investor()
+    now = int(time.time())
+    real = subscribed_at_stripe(stripe_on, user, client, at=now - 300)
+    first = first_invoice(stripe_on, real)
+    open_invoice = fall_behind(stripe_on, real["id"])  # at Stripe the subscription is past_due now
+    failed = event("invoice.payment_failed", open_invoice, created=now - 30)
+    assert deliver(client, failed).status_code == 200
+    row = services.subscription_by_stripe_id(real["id"])
+    assert row is not None
+    assert row.status == "past_due"
+    grace = row.grace_until
+    assert grace is not None
+
+    late = event("invoice.paid", first, created=now - 200)  # last month's payment, delivered late
+    assert deliver(client, late).status_code == 200
+    db.session.refresh(row)
+    assert row.status == "past_due"  # checked against Stripe, not taken as news
+    assert row.grace_until == grace
+    auth.login(user.email, PASSWORD)
+    assert "Your last payment failed. Update your card by" in client.get("/investor/bookmarks").get_data(as_text=True)
+    statuses = dict(db.session.execute(select(BillingInvoice.stripe_invoice_id, BillingInvoice.status)).all())
+    assert statuses == {first["id"]: "paid", open_invoice["id"]: "open"}
+
+
+def test_a_stale_invoice_event_while_stripe_is_down_gets_503(billing_on: None, client: FlaskClient) -> None:
+    user = investor()
+    subscription = give_pro(user)
+    payload = event(
+        "invoice.payment_failed",
+        invoice_object("in_stale", subscription, status="open"),
+        created=int(subscription.state_at.timestamp()) - 60,
+    )
+    assert deliver(client, payload).status_code == 503  # Stripe must be asked and cannot be: Stripe retries
+    db.session.refresh(subscription)
+    assert subscription.status == "active"
+    assert db.session.get(StripeEvent, payload["id"]) is None
+
+
+class SilentServer:
+    """Accepts connections and never answers: a Stripe that hangs. Counts the connections made to it."""
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.listener = socket.create_server(("127.0.0.1", self.port))
+        self.connections: list[socket.socket] = []
+        self.thread = threading.Thread(target=self._accept, daemon=True)
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                connection, _ = self.listener.accept()
+            except OSError:
+                return
+            self.connections.append(connection)
+
+    def __enter__(self) -> SilentServer:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.listener.close()
+        for connection in self.connections:
+            connection.close()
+
+
+def test_a_webhook_answers_503_quickly_when_stripe_hangs(
+    app: Flask, monkeypatch: pytest.MonkeyPatch, billing_on: None, client: FlaskClient
+) -> None:
+    user = investor()
+    subscription = give_pro(user)
+    stale = event(
+        "customer.subscription.updated",
+        subscription_object(subscription.stripe_subscription_id, subscription.stripe_customer_id, status="canceled"),
+        created=int(time.time()) - 3600,  # older than our state: Stripe must be asked
+    )
+    # The pages' patience (as in production: 10 s and two retries) is not the webhook's.
+    monkeypatch.setitem(app.config, "STRIPE_TIMEOUT_SECONDS", 10)
+    monkeypatch.setitem(app.config, "STRIPE_MAX_NETWORK_RETRIES", 2)
+    monkeypatch.setitem(app.config, "STRIPE_WEBHOOK_TIMEOUT_SECONDS", 1)
+    with SilentServer() as stripe_hangs:
+        monkeypatch.setitem(app.config, "STRIPE_API_BASE", f"http://127.0.0.1:{stripe_hangs.port}")
+        started = time.monotonic()
+        response = deliver(client, stale)
+        took = time.monotonic() - started
+        assert response.status_code == 503
+        assert took < 4, f"the webhook waited {took:.1f} s for Stripe"
+        assert len(stripe_hangs.connections) == 1  # asked once, not retried
+    db.session.refresh(subscription)
+    assert subscription.status == "active"
+
+
+def test_a_second_running_subscription_of_a_user_is_not_kept_until_the_first_ends(
+    stripe_on: LocalStripe, client: FlaskClient
+) -> None:
+    user = investor()
+    now = int(time.time())
+    first = subscribed_at_stripe(stripe_on, user, client, at=now - 300)
+    # Someone subscribes the same customer again in Stripe's dashboard: Stripe charges both.
+    second = stripe_on.api("POST", "/v1/subscriptions", customer=first["customer"], **{"items[0][plan]": MONTHLY})
+    assert deliver(client, event("customer.subscription.created", second, created=now - 200)).status_code == 200
+    assert services.subscription_by_stripe_id(second["id"]) is None  # the first is still running at Stripe
+    assert db.session.scalar(select(func.count()).where(Subscription.user_id == user.id)) == 1
+
+    stripe_on.api("DELETE", f"/v1/subscriptions/{first['id']}")  # its end has not reached us yet
+    assert deliver(client, event("customer.subscription.updated", second, created=now - 100)).status_code == 200
+    kept = services.subscription_by_stripe_id(second["id"])
+    assert kept is not None
+    assert kept.status == "active"
+    ended = services.subscription_by_stripe_id(first["id"])
+    assert ended is not None
+    assert ended.status == "canceled"  # read from Stripe to make room
+    assert services.current_subscription(user.id) == kept
 
 
 def test_a_stale_event_while_stripe_is_down_gets_503_and_is_left_for_stripe_to_retry(
@@ -275,7 +437,9 @@ def test_events_in_stripes_newer_api_shape_are_understood(billing_on: None, clie
         "amount_due": 49000,
         "created": int(time.time()),
     }
-    assert deliver(client, event("invoice.payment_failed", invoice)).status_code == 200
+    # A second after the subscription's event: an event of the same second is no newer and is checked at Stripe.
+    failed = event("invoice.payment_failed", invoice, created=int(time.time()) + 1)
+    assert deliver(client, failed).status_code == 200
     db.session.refresh(row)
     assert row.status == "past_due"
 
