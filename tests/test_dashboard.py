@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import csv
+import itertools
 import json
+import random
 from collections import Counter
 from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 from html.parser import HTMLParser
 from pathlib import Path
 from types import SimpleNamespace
@@ -77,9 +80,13 @@ def cells_of(client: Any, path: str = "/evidence/") -> Cells:
     return parsed
 
 
-def expected(count: int) -> str:
-    shown = privacy.shown_count(count)
-    return shown if isinstance(shown, str) else f"{shown:,}"
+def agrees(shown: str, count: int) -> bool:
+    """Whether a published cell is true of the count: the number itself, "<3" for 1 or 2, "x" for any nonzero."""
+    if shown == privacy.SUPPRESSED:
+        return 0 < count < 3
+    if shown == privacy.HIDDEN:
+        return count > 0
+    return shown == f"{count:,}"
 
 
 def ago(days: float) -> datetime:
@@ -135,24 +142,27 @@ def test_dashboard_figures_equal_figures_recomputed_from_the_export(client: Any,
     page = cells_of(client)
     regions = page.tables["regions-table"]
     funnel = page.tables["funnel-table"]
+    shown = 0
     for code in ("KZ-43", "KZ-71", "KZ-62", "KZ-47", "KZ-10"):
-        assert regions[code]["matched"] == expected(by_region[(code, "intro_accepted")]), code
-        assert regions[code]["closed"] == expected(by_region[(code, "investment_closed")]), code
-        assert funnel[code]["requested"] == expected(by_region[(code, "intro_requested")]), code
-    assert regions["total"]["matched"] == expected(sum(n for (_r, k), n in by_region.items() if k == "intro_accepted"))
+        assert agrees(regions[code]["matched"], by_region[(code, "intro_accepted")]), code
+        assert agrees(regions[code]["closed"], by_region[(code, "investment_closed")]), code
+        assert agrees(funnel[code]["requested"], by_region[(code, "intro_requested")]), code
+        shown += regions[code]["matched"].isdigit()
+    assert shown >= 2  # the page still shows figures: only what would give a small one away is hidden
+    assert regions["total"]["matched"] == str(sum(n for (_r, k), n in by_region.items() if k == "intro_accepted"))
     for origin in ("domestic", "foreign"):
         row = page.tables["origin-table"][origin]
-        assert row["matched"] == expected(by_origin[(origin, "intro_accepted")])
-        assert row["closed"] == expected(by_origin[(origin, "investment_closed")])
+        assert agrees(row["matched"], by_origin[(origin, "intro_accepted")])
+        assert agrees(row["closed"], by_origin[(origin, "investment_closed")])
     for month, row in page.tables["trend-table"].items():
-        assert row["requested"] == expected(by_month[(month, "intro_requested")]), month
-        assert row["closed"] == expected(by_month[(month, "investment_closed")]), month
+        assert agrees(row["requested"], by_month[(month, "intro_requested")]), month
+        assert agrees(row["closed"], by_month[(month, "investment_closed")]), month
 
     matches = [e for e in in_period if e["kind"] == "intro_accepted"]
     outside = sum(e["is_main_hub"] == "false" for e in matches)
-    share = privacy.shown_share(outside, len(matches))
-    assert share == round(100 * 6 / 9)  # 4 in Kyzylorda, 1 in Ulytau, 1 in Aktau; 3 in Astana
-    assert page.texts["headline-12m"].startswith(f"Last 12 months{share}%")
+    assert (outside, len(matches)) == (6, 9)  # 4 in Kyzylorda, 1 in Ulytau, 1 in Aktau; 3 in Astana
+    assert page.texts["headline-12m"].startswith(f"Last 12 months{round(100 * 6 / 9)}%")
+    assert "6 of 9 matches." in page.texts["headline-12m"]
     head = json.loads((tmp_path / "head.json").read_text())
     assert page.texts["ledger-count"] == str(head["event_count"]) == str(len(exported))
     assert page.texts["ledger-head"] == head["head_hash"]
@@ -163,34 +173,247 @@ def test_small_counts_are_suppressed_in_the_page_and_the_export(client: Any, run
     close(match(ready_investor(), listed(region_code="KZ-62", sector_code="energy")), "123456")
     page = client.get("/evidence/", headers={"Accept-Language": "en"}).get_data(as_text=True)
     parsed = cells_of(client)
-    assert parsed.tables["regions-table"]["KZ-62"] == {"matched": "<3", "closed": "<3"}
+    assert parsed.tables["regions-table"]["KZ-62"] == {"matched": "<3", "closed": "<3", "closed_usd": "x"}
     assert '<span class="tile-value">&lt;3</span>' in page
     assert "123,456" not in page  # the single investment's amount
-    assert "The share is not shown while one of its parts is below 3." in page
+    assert "The counts and the share are not shown while one of their parts is below 3" in page
     assert parsed.texts["headline-12m"].startswith("Last 12 months—")
 
     runner.invoke(args=["ledger", "export", "--out", str(tmp_path)])
     with (tmp_path / "rollup.csv").open(encoding="utf-8") as handle:
         rollup = list(csv.DictReader(handle))
     assert {r["events"] for r in rollup} == {"<3"}
-    assert {r["amount_usd"] for r in rollup} == {""}
+    assert {r["amount_usd"] for r in rollup if r["kind"] == "investment_closed"} == {"x"}
+    assert {r["amount_usd"] for r in rollup if r["kind"] != "investment_closed"} == {""}
     slices = json.loads((tmp_path / "slices.json").read_text())
     assert {s["events"] for s in slices} == {"<3"}
+    assert "123456" not in (tmp_path / "slices.json").read_text() + (tmp_path / "rollup.csv").read_text()
     funnel = json.loads((tmp_path / "funnel.json").read_text())
-    assert all(f["startups"] == "<3" or f["startups"] >= 3 for f in funnel)
+    assert all(f["startups"] in ("<3", "x") or f["startups"] >= 3 for f in funnel)
     with (tmp_path / "events.csv").open(encoding="utf-8") as handle:
         closed = [e for e in csv.DictReader(handle) if e["kind"] == "investment_closed"]
     assert [e["amount_usd"] for e in closed] == ["123456.00"]  # single events are public, without names
 
 
+# -- subtraction: no hidden figure comes out of a total minus the figures shown beside it ------------
+
+
+def number(text: str) -> int | None:
+    """A published figure as a number (a dash is none: 0), or None where it is hidden."""
+    if text in ("—", ""):
+        return 0
+    digits = text.lstrip("$").replace(",", "")
+    return int(digits) if digits.isdigit() else None
+
+
+def leftovers(totals: set[int], partitions: list[dict[str, str]]) -> set[int]:
+    """Every total anyone can find minus the figures shown in every split of it."""
+    return {total - sum(n for v in cells.values() if (n := number(v))) for total in totals for cells in partitions}
+
+
+def findable_totals(shown_totals: list[str], partitions: list[dict[str, str]]) -> set[int]:
+    """The totals printed, and those of every split with nothing hidden."""
+    found = {n for t in shown_totals if (n := number(t)) is not None}
+    for cells in partitions:
+        values = [number(v) for v in cells.values()]
+        if all(n is not None for n in values):
+            found.add(sum(n for n in values if n is not None))
+    return found
+
+
+def three_in_almaty_one_in_ulytau() -> None:
+    """3 closes in Almaty, 1 in Ulytau, this month, by domestic investors, one sector: nothing else to hide among."""
+    now = datetime.now(UTC).replace(day=1, hour=12) + timedelta(days=1)
+    for n, amount in enumerate(("100000", "200000", "300000")):
+        startup = listed(region_code="KZ-75", sector_code="energy", name=f"Almaty Grid {n}")
+        close(match(ready_investor(), startup, at=now), amount, at=now)
+    close(
+        match(ready_investor(), listed(region_code="KZ-62", sector_code="energy", name="Ulytau Ore"), at=now),
+        "77777",
+        at=now,
+    )
+
+
+def test_no_hidden_figure_can_be_worked_out_by_subtraction_on_the_page(client: Any) -> None:
+    three_in_almaty_one_in_ulytau()
+    page = cells_of(client)
+    regions = {k: v for k, v in page.tables["regions-table"].items() if k != "total"}
+    totals_row = page.tables["regions-table"]["total"]
+    funnel_rows = page.tables["funnel-table"]
+    steps = page.tables["funnel-totals"]
+    assert regions["KZ-62"]["closed"] == "<3"
+    assert regions["KZ-75"]["closed"] == "x"  # 3, hidden because total minus it would give Ulytau's 1
+    assert totals_row["closed"] == "4"  # the total stays: with two hidden parts it gives nothing away
+
+    for kind in ("requested", "matched", "closed"):
+        partitions = [{k: row[kind] for k, row in funnel_rows.items()}]
+        partitions += [{k: row[kind] for k, row in regions.items()} for _ in [kind] if kind != "requested"]
+        for table in ("origin-table", "sector-table", "trend-table"):
+            if kind in next(iter(page.tables[table].values())):
+                partitions.append({k: row[kind] for k, row in page.tables[table].items()})
+        shown_totals = [steps[kind]["all"]] + ([totals_row[kind]] if kind in totals_row else [])
+        assert 1 not in leftovers(findable_totals(shown_totals, partitions), partitions), kind  # Ulytau's 1
+
+    money = [{k: row["closed_usd"] for k, row in regions.items()}]
+    money.append({k: row["closed_usd"] for k, row in page.tables["origin-table"].items()})
+    assert totals_row["closed_usd"] == "x"  # a total sum is hidden when any sum in it is
+    assert regions["KZ-62"]["closed_usd"] == regions["KZ-75"]["closed_usd"] == "x"
+    found = findable_totals([totals_row["closed_usd"]], money)
+    assert found == {677777}  # the domestic investors' sum is the national one, and that is fine:
+    assert 77777 not in leftovers(found, money)  # minus what is shown it gives Almaty and Ulytau together
+
+    month = page.tables["trend-table"][datetime.now(UTC).strftime("%Y-%m")]
+    assert (month["matched"], month["matched_outside"]) == ("4", "<3")
+    assert page.texts["headline-12m"].startswith("Last 12 months—")
+    assert "of 4 matches" not in page.texts["headline-12m"]  # would give away the 3 in Almaty and the 1 outside
+
+
+def test_no_hidden_figure_can_be_worked_out_by_subtraction_in_the_aggregate_files(runner: Any, tmp_path: Path) -> None:
+    three_in_almaty_one_in_ulytau()
+    assert runner.invoke(args=["ledger", "export", "--out", str(tmp_path)]).exit_code == 0
+    slices = json.loads((tmp_path / "slices.json").read_text())
+    rollup = json.loads((tmp_path / "rollup.json").read_text())
+    ulytau = {"intro_requested": (1, 0), "intro_accepted": (1, 0), "investment_closed": (1, 7777700)}
+
+    def cents(text: str | None) -> str:
+        return "—" if text is None else text if text == "x" else str(round(Decimal(text) * 100))
+
+    for kind, (count, amount) in ulytau.items():
+        mine = [s for s in slices if s["kind"] == kind]
+        cube = [r for r in rollup if r["kind"] == kind]
+        for column, hidden_value, as_text in (("events", count, str), ("amount_usd", amount, cents)):
+            if hidden_value == 0:
+                continue
+            partitions = [
+                {s["value"]: as_text(s[column]) for s in mine if s["dimension"] == dimension}
+                for dimension in ("region", "hub", "origin", "sector")
+            ]
+            partitions.append({str(n): as_text(r[column]) for n, r in enumerate(cube)})
+            found = findable_totals([], partitions)
+            assert hidden_value not in leftovers(found, partitions), (kind, column)
+            for s in mine:  # each slice is the sum of its rollup cells
+                key = {"region": "region_code", "origin": "investor_origin", "sector": "sector_code"}.get(
+                    s["dimension"]
+                )
+                if key and number(as_text(s[column])) is not None:
+                    cells = {str(n): as_text(r[column]) for n, r in enumerate(cube) if r[key] == s["value"]}
+                    assert hidden_value not in leftovers({number(as_text(s[column])) or 0}, [cells]), (kind, column, s)
+        region = {s["value"]: s["events"] for s in mine if s["dimension"] == "region"}
+        assert region["KZ-62"] == "<3"
+    closes = [s for s in slices if s["kind"] == "investment_closed"]
+    ulytau_sums = {s["amount_usd"] for s in closes if s["value"] in ("KZ-62", "other")}
+    assert ulytau_sums == {"x"}  # sums are hidden with their counts
+    assert {s["events"] for s in closes} > {"<3", "x"}  # and figures are still shown (here Almaty's 3)
+    assert {s["amount_usd"] for s in slices if s["kind"] != "investment_closed"} == {None}
+
+
+def test_the_headline_prints_counts_only_when_both_parts_are_3_or_more(client: Any) -> None:
+    for n in range(5):
+        match(ready_investor(), listed(region_code="KZ-43", name=f"Outside {n}"), at=ago(3))
+    match(ready_investor(), listed(region_code="KZ-71", name="Astana One"), at=ago(3))
+    headline = cells_of(client).texts["headline-30d"]
+    assert headline.startswith("Last 30 days—")
+    assert "of 6 matches" not in headline  # "5 of 6" would give away the 1 in the main hubs
+    for n in range(2):
+        match(ready_investor(), listed(region_code="KZ-71", name=f"Astana {n}"), at=ago(3))
+    headline = cells_of(client).texts["headline-30d"]
+    assert headline.startswith(f"Last 30 days{round(100 * 5 / 8)}%")
+    assert "5 of 8 matches." in headline
+
+
+def test_the_month_table_hides_the_matches_outside_when_the_rest_is_small(client: Any) -> None:
+    for n in range(3):
+        match(ready_investor(), listed(region_code="KZ-43", name=f"Outside {n}"), at=ago(3))
+    match(ready_investor(), listed(region_code="KZ-71", name="Astana One"), at=ago(3))
+    month = cells_of(client).tables["trend-table"][ago(3).strftime("%Y-%m")]
+    assert month["matched"] == "4"
+    assert month["matched_outside"] == "x"  # 3, but 4 minus 3 would give the 1 in the main hubs
+
+
 def test_suppression_rules() -> None:
     assert [privacy.shown_count(n) for n in (0, 1, 2, 3, 40)] == [0, "<3", "<3", 3, 40]
-    assert privacy.shown_amount(2, 500) is None
-    assert privacy.shown_amount(3, 123456) == "1234.56"
-    assert privacy.shown_share(3, 4) is None  # the other part is 1
-    assert privacy.shown_share(0, 5) == 0
     assert privacy.shown_share(6, 9) == 67
+    assert privacy.shown_share("<3", 9) is None
+    assert privacy.shown_share(0, 0) is None
     assert [colour_step(n, 40) for n in (0, 1, 2, 3, 20, 40)] == [0, 1, 1, 2, 3, 5]
+    assert colour_step("x", 40) == 1
+
+    def protect(total: int, parts: dict[str, int], money: bool = False) -> dict[Any, Any]:
+        disclosure = privacy.Disclosure(money=money)
+        disclosure.add("total", total)
+        for key, value in parts.items():
+            disclosure.add(key, value)
+        disclosure.line("total", parts)
+        return disclosure.protect().values
+
+    # one small part: the next smallest goes too, zeros stay, the total stays
+    assert protect(9, {"a": 4, "b": 3, "c": 2, "z": 0}) == {"total": 9, "a": 4, "b": "x", "c": "<3", "z": 0}
+    # two small parts that add up to 2 would each be 1: a third is hidden
+    assert protect(9, {"a": 4, "b": 3, "c": 1, "d": 1}) == {"total": 9, "a": 4, "b": "x", "c": "<3", "d": "<3"}
+    # nothing left to hide beside it: the small total is widened to "x"
+    assert protect(2, {"a": 1, "b": 1, "z": 0}) == {"total": "x", "a": "<3", "b": "<3", "z": 0}
+    assert protect(7, {"a": 5, "b": 2}) == {"total": 7, "a": "x", "b": "<3"}
+
+
+def test_no_small_count_is_determined_in_random_tables() -> None:
+    """Every way to fill in the hidden cells of a table with row and column sums, tried one by one."""
+    rng = random.Random(2026)
+    checked = 0
+    for _ in range(150):
+        rows, columns = rng.choice([(2, 2), (2, 3), (3, 2)])
+        cells = {(r, c): rng.choice([0, 0, 1, 1, 2, 3, 4, 6]) for r in range(rows) for c in range(columns)}
+        sums = {("row", r): sum(cells[(r, c)] for c in range(columns)) for r in range(rows)}
+        sums |= {("column", c): sum(cells[(r, c)] for r in range(rows)) for c in range(columns)}
+        disclosure = privacy.Disclosure()
+        for key, value in [*cells.items(), *sums.items(), ("total", sum(cells.values()))]:
+            disclosure.add(key, value)
+        for r in range(rows):
+            disclosure.line(("row", r), [(r, c) for c in range(columns)])
+        for c in range(columns):
+            disclosure.line(("column", c), [(r, c) for r in range(rows)])
+        disclosure.line("total", [("row", r) for r in range(rows)])
+        disclosure.line("total", [("column", c) for c in range(columns)])
+        shown = disclosure.protect().values
+        hidden = [key for key in cells if isinstance(shown[key], str)]
+        if len(hidden) > 5:
+            continue
+        seen: dict[Any, set[int]] = {key: set() for key in shown}
+        ranges = [range(1, 3) if shown[key] == "<3" else range(1, 9) for key in hidden]
+        for filled in itertools.product(*ranges):
+            trial = {**cells, **dict(zip(hidden, filled, strict=True))}
+            values: dict[Any, int] = dict(trial)
+            values |= {("row", r): sum(trial[(r, c)] for c in range(columns)) for r in range(rows)}
+            values |= {("column", c): sum(trial[(r, c)] for r in range(rows)) for c in range(columns)}
+            values["total"] = sum(trial.values())
+            if all(agrees(str(shown[key]), values[key]) for key in shown):
+                for key, value in values.items():
+                    seen[key].add(value)
+        for key, value in [*cells.items(), *sums.items(), ("total", sum(cells.values()))]:
+            if 0 < value < 3:
+                assert len(seen[key]) > 1, (cells, shown, key)  # anyone could work it out
+        checked += 1
+    assert checked > 100
+
+
+def test_sums_of_money_follow_their_counts() -> None:
+    money = privacy.Disclosure(money=True)
+    money.add("total", 900)
+    for key, cents, small in (("a", 500, False), ("b", 300, False), ("c", 100, True)):
+        money.add(key, cents, sensitive=small)
+    money.line("total", ["a", "b", "c"])
+    money.hide("c")  # its count is hidden
+    assert money.protect().values == {"total": "x", "a": 500, "b": 300, "c": "x"}  # the total would give c away
+
+    money = privacy.Disclosure(money=True)
+    money.add("total", 900, published=False)  # not printed, but the other split adds up to it
+    money.add("domestic", 900)
+    money.add("foreign", 0)
+    for key, cents, small in (("a", 500, False), ("b", 300, False), ("c", 100, True)):
+        money.add(key, cents, sensitive=small)
+    money.line("total", ["a", "b", "c"])
+    money.line("total", ["domestic", "foreign"])
+    money.hide("c")
+    assert money.protect().values["b"] == "x"  # 900 - 500 - 300 would give c away
 
 
 def test_the_period_filter_moves_whole_months(client: Any) -> None:

@@ -164,6 +164,77 @@ def test_ledger_verify_notices_a_deleted_row(runner: Any) -> None:
     assert "rows are missing" in result.output
 
 
+def test_verify_checks_the_events_up_to_the_head_it_read_first() -> None:
+    for n in range(2):
+        match(startup=listed(name=f"Before {n}"))
+    head = ledger.current_head()
+    match(startup=listed(name="Appended during the scan"))  # commits after the head was read
+    report = ledger.verify_chain(head)
+    assert report.ok, report.lines()
+    assert (report.event_count, report.head_hash) == (4, head.head_hash)
+
+    third = events()[2]
+    drop_append_only_trigger()
+    db.session.execute(text("UPDATE match_event SET sector_code = 'fintech' WHERE seq = 3"))
+    broken = ledger.verify_chain(head)
+    assert (broken.broken_seq, broken.broken_event_id) == (3, third.event_id)
+    assert "do not match its hash" in (broken.problem or "")
+
+
+def test_ledger_verify_notices_events_after_the_head_row(runner: Any) -> None:
+    for n in range(2):
+        match(startup=listed(name=f"Headless {n}"))
+    third = events()[2]
+    db.session.execute(text("UPDATE ledger_head SET event_count = 3, head_hash = :hash"), {"hash": third.hash})
+    result = runner.invoke(args=["ledger", "verify"])
+    assert result.exit_code == 1
+    assert "event #4 exists after the event the head row names" in result.output
+
+
+@pytest.mark.parametrize(
+    ("statement", "named"),
+    [
+        (
+            "UPDATE ledger_slice SET event_count = event_count + 1"
+            " WHERE kind = 'intro_accepted' AND dimension = 'region' AND value = 'KZ-62'",
+            "ledger_slice row (month {month}, kind intro_accepted, dimension region, value KZ-62):"
+            " it holds 2 events and $0.00 where the events add up to 1 event and $0.00.",
+        ),
+        (
+            "UPDATE ledger_rollup SET amount_usd_cents = 100 WHERE kind = 'investment_closed'",
+            "ledger_rollup row (month {month}, region_code KZ-62, is_main_hub false, kind investment_closed,"
+            " investor_origin domestic, sector_code energy): it holds 1 event and $1.00"
+            " where the events add up to 1 event and $250000.00.",
+        ),
+        (
+            "DELETE FROM ledger_day WHERE kind = 'intro_requested'",
+            "ledger_day row (day {day}, kind intro_requested, is_main_hub false):"
+            " it holds 0 events where the events add up to 1 event.",
+        ),
+        (
+            "INSERT INTO ledger_slice (month, kind, dimension, value, event_count, amount_usd_cents)"
+            " VALUES ('2020-01-01', 'intro_accepted', 'region', 'KZ-43', 7, 0)",
+            "ledger_slice row (month 2020-01-01, kind intro_accepted, dimension region, value KZ-43):"
+            " it holds 7 events and $0.00 where the events add up to 0 events and $0.00.",
+        ),
+    ],
+)
+def test_ledger_verify_names_a_rollup_row_that_does_not_match_the_events(
+    runner: Any, statement: str, named: str
+) -> None:
+    close(match(ready_investor(country="KZ"), listed(region_code="KZ-62", sector_code="energy")), "250000")
+    good = runner.invoke(args=["ledger", "verify"])
+    assert good.exit_code == 0, good.output
+    assert "Rollups OK: ledger_rollup, ledger_slice, ledger_day hold what the events add up to." in good.output
+
+    db.session.execute(text(statement))  # the rollup tables have no triggers: the dashboard reads them as they are
+    bad = runner.invoke(args=["ledger", "verify"])
+    assert bad.exit_code == 1
+    now = datetime.now(UTC)
+    assert named.format(month=month_of(now).isoformat(), day=now.date().isoformat()) in bad.output
+    assert "All 3 events verify" in bad.output
+
+
 def test_every_append_adds_to_the_rollups_in_the_same_transaction() -> None:
     now = datetime.now(UTC)
     domestic, foreign = ready_investor(country="KZ"), ready_investor(country="TR")
@@ -317,3 +388,47 @@ def test_twenty_concurrent_appends_leave_one_valid_chain(race_app: Flask) -> Non
             )
         )
         assert meetings == writers
+
+
+@pytest.fixture
+def snapshot_app(test_databases: TestDatabase, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
+    app = make_app(
+        test_databases.create("ledger_snapshot"), UPLOAD_FOLDER=str(tmp_path_factory.mktemp("ledger-snapshot"))
+    )
+    yield app
+    with app.app_context():
+        db.engine.dispose()
+
+
+@pytest.mark.own_database
+def test_verify_reads_one_snapshot_while_events_are_appended(snapshot_app: Flask) -> None:
+    race_app = snapshot_app
+    with race_app.app_context():
+        intro = match()
+        db.session.commit()
+        intro_id = intro.id
+    appended: list[int] = []
+
+    def append_elsewhere(head: ledger.Head) -> None:
+        """Between the head read and the scan, another connection appends an event and commits."""
+
+        def append() -> None:
+            with race_app.app_context():
+                found = db.session.get(IntroRequest, intro_id)
+                assert found is not None
+                appended.append(ledger.append(EventKind.MEETING, found).seq)
+                db.session.commit()
+
+        writer = threading.Thread(target=append)
+        writer.start()
+        writer.join(timeout=30)
+
+    with race_app.app_context():
+        report = ledger.verify_ledger(after_head=append_elsewhere)
+    assert appended == [3]
+    assert report.ok, report.lines()  # under READ COMMITTED the rollups would already hold the third event
+    assert (report.event_count, report.rollups_checked) == (2, True)
+    with race_app.app_context():
+        again = ledger.verify_ledger()
+    assert again.ok, again.lines()
+    assert again.event_count == 3

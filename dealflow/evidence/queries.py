@@ -3,10 +3,14 @@
 Seven small statements whatever the number of events: the head, the first month, the period's
 slices grouped by kind and value, its monthly trend, the last 30 days, the last 12 months and
 the startups' funnel. Each reads rows bounded by months × (kinds × values), not by events.
+
+What the page may show of them is decided in one pass by `privacy.Disclosure` (`_publish`), which
+is told every figure the page prints and every sum that ties them together.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
@@ -14,10 +18,11 @@ from sqlalchemy import func, select
 
 from dealflow.evidence import privacy
 from dealflow.evidence.counters import APPROVED, SUBMITTED
+from dealflow.evidence.privacy import Shown
 from dealflow.extensions import db
 from dealflow.matches.ledger import DOMESTIC, FOREIGN, Head, current_head
 from dealflow.models import EventKind, LedgerDay, LedgerSlice, StartupFunnel
-from dealflow.reference.data import REGIONS, SECTORS
+from dealflow.reference.data import MAIN_HUB_CODES, REGIONS, SECTORS
 
 REQUESTED = EventKind.INTRO_REQUESTED.value
 MATCHED = EventKind.INTRO_ACCEPTED.value
@@ -68,16 +73,29 @@ def period_keys(today: date, first_month: date | None) -> list[str]:
     return [*ROLLING_PERIODS, "all", *(str(year) for year in years)]
 
 
-@dataclass(frozen=True)
+@dataclass
 class Share:
-    """Matches outside the main hubs out of all matches; the share is None where it could identify someone."""
+    """Matches outside the main hubs out of all matches, and what of them the page may show."""
 
     outside: int
     total: int
+    shown_outside: Shown = 0
+    shown_main: Shown = 0
+    shown_total: Shown = 0
+
+    @property
+    def main(self) -> int:
+        return self.total - self.outside
+
+    @property
+    def visible(self) -> bool:
+        """Whether the counts may be printed: both parts and the total are shown, none hidden."""
+        return not any(privacy.is_hidden(v) for v in (self.shown_outside, self.shown_main, self.shown_total))
 
     @property
     def percent(self) -> int | None:
-        return privacy.shown_share(self.outside, self.total)
+        """The share in whole percent, or None where it would give a hidden part away."""
+        return privacy.shown_share(self.shown_outside, self.shown_total) if self.visible else None
 
 
 @dataclass
@@ -91,6 +109,8 @@ class Figures:
     closed_cents: int = 0
     submitted: int = 0
     approved: int = 0
+    # what the page shows of each count above ("closed_cents" the sum of money): the number, "<3" or "x"
+    shown: dict[str, Shown] = field(default_factory=dict)
 
     def add(self, kind: str, count: int, cents: int) -> None:
         if kind == REQUESTED:
@@ -208,7 +228,7 @@ def dashboard(period_key: str | None, today: date) -> Dashboard:
         for name in ("requested", "matched", "closed", "closed_cents", "submitted", "approved"):
             setattr(totals, name, getattr(totals, name) + getattr(region, name))
     this_month = today.replace(day=1)
-    return Dashboard(
+    board = Dashboard(
         period=period,
         periods=period_keys(today, first_month),
         head=head,
@@ -221,6 +241,95 @@ def dashboard(period_key: str | None, today: date) -> Dashboard:
         months=[months[m] for m in sorted(months)],
         totals=totals,
     )
+    window = [add_months(this_month, -n) for n in range(12)]
+    _publish(board, hubs, [m for m in window if first_month is not None and m >= first_month], first_month)
+    return board
+
+
+# -- what the page may show ------------------------------------------------------------------
+
+BY_REGION = ("requested", "matched", "closed", "submitted", "approved")  # the funnel table shows all five
+BY_ORIGIN = BY_SECTOR = ("matched", "closed")
+BY_MONTH = ("requested", "matched", "closed")
+TOTAL = "total"
+
+
+def _publish(board: Dashboard, hubs: dict[str, Figures], twelve_months: list[date], first_month: date | None) -> None:
+    """Decide what every figure of the page shows, counts first, then sums of money, in one shared pass.
+
+    Told to `privacy.Disclosure`: each printed figure, and each sum anyone can take between them —
+    the period's total split by region, origin, sector, month and main hub or not; the main hubs
+    and the rest as sums of regions and of months; each month's matches as those outside the hubs
+    plus those in them (not printed, but the difference of two printed figures); and the headline's
+    last 12 months, when they are the period's own months (a headline over other months is another
+    period, like the last 30 days: the README says what that leaves open).
+    """
+    counts = privacy.Disclosure()
+    for name in BY_REGION:
+        counts.add((TOTAL, "", name), getattr(board.totals, name))
+    tables: list[tuple[str, Sequence[Figures], tuple[str, ...]]] = [
+        ("region", board.regions, BY_REGION),
+        ("origin", board.origins, BY_ORIGIN),
+        ("sector", board.sectors, BY_SECTOR),
+        ("month", board.months, BY_MONTH),
+    ]
+    for scope, rows, names in tables:
+        for name in names:
+            for row in rows:
+                counts.add((scope, row.key, name), getattr(row, name))
+            counts.line((TOTAL, "", name), [(scope, row.key, name) for row in rows])
+    hub = {key: ("hub", key, "matched") for key in ("main", "other")}
+    for key, figures in hubs.items():
+        counts.add(hub[key], figures.matched)
+    counts.line((TOTAL, "", "matched"), hub.values())
+    counts.line(hub["main"], [("region", r.key, "matched") for r in board.regions if r.key in MAIN_HUB_CODES])
+    counts.line(hub["other"], [("region", r.key, "matched") for r in board.regions if r.key not in MAIN_HUB_CODES])
+    for month in board.months:
+        counts.add(("month", month.key, "outside"), month.matched_outside)
+        counts.add(("month", month.key, "main"), month.matched - month.matched_outside, published=False)
+        counts.line(("month", month.key, "matched"), [("month", month.key, "outside"), ("month", month.key, "main")])
+    for key, part in (("other", "outside"), ("main", "main")):
+        counts.line(hub[key], [("month", m.key, part) for m in board.months])
+
+    with_events = {m.key for m in board.months if first_month is not None and m.key >= first_month.isoformat()}
+    for name, share in (("30d", board.last_30_days), ("12m", board.last_12_months)):
+        counts.add((name, "", "outside"), share.outside)
+        counts.add((name, "", "main"), share.main)
+        counts.add((name, "", "total"), share.total)
+        counts.line((name, "", "total"), [(name, "", "outside"), (name, "", "main")])
+    if {m.isoformat() for m in twelve_months} == with_events:  # the same figures as the period's, on top
+        for part, same in (("outside", hub["other"]), ("main", hub["main"]), ("total", (TOTAL, "", "matched"))):
+            counts.line(("12m", "", part), [same])
+    shown = counts.protect()
+
+    money = privacy.Disclosure(money=True)
+    money_rows = [(TOTAL, board.totals)] + [
+        (s, r) for s, rows in (("region", board.regions), ("origin", board.origins)) for r in rows
+    ]
+    for scope, row in money_rows:
+        value = row.key if scope != TOTAL else ""
+        money.add((scope, value, "closed_cents"), row.closed_cents, sensitive=privacy.is_suppressed(row.closed))
+        if privacy.is_hidden(shown[(scope, value, "closed")]):
+            money.hide((scope, value, "closed_cents"))
+    for scope, rows in (("region", board.regions), ("origin", board.origins)):
+        money.line((TOTAL, "", "closed_cents"), [(scope, r.key, "closed_cents") for r in rows])
+    dollars = money.protect()
+
+    tables[-1] = ("month", board.months, (*BY_MONTH, "outside"))
+    for scope, rows, names in tables:
+        for row in rows:
+            row.shown = {name: shown[(scope, row.key, name)] for name in names}
+            if scope in ("region", "origin"):
+                row.shown["closed_cents"] = dollars[(scope, row.key, "closed_cents")]
+    board.totals.shown = {name: shown[(TOTAL, "", name)] for name in BY_REGION}
+    board.totals.shown["closed_cents"] = dollars[(TOTAL, "", "closed_cents")]
+    for name, share in (("30d", board.last_30_days), ("12m", board.last_12_months)):
+        share.shown_outside, share.shown_main, share.shown_total = (
+            shown[(name, "", p)] for p in ("outside", "main", "total")
+        )
+    period = board.in_period
+    period.shown_outside, period.shown_main = shown[hub["other"]], shown[hub["main"]]
+    period.shown_total = shown[(TOTAL, "", "matched")]
 
 
 REGION_CODES = frozenset(r.code for r in REGIONS)

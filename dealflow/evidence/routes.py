@@ -12,7 +12,8 @@ from flask_babel import format_date, get_locale
 from flask_babel import gettext as _
 from werkzeug.exceptions import NotFound
 
-from dealflow.evidence import privacy, tiles
+from dealflow.evidence import tiles
+from dealflow.evidence.privacy import HIDDEN, SUPPRESSED, Shown
 from dealflow.evidence.queries import Dashboard, MonthFigures, dashboard
 from dealflow.extensions import limiter
 from dealflow.matches import ledger
@@ -33,21 +34,20 @@ class Numbers:
     def grouped(self, number: int) -> str:
         return f"{number:,}".replace(",", self.separator)
 
-    def count(self, count: int) -> str:
-        """The number, or "<3" when it is small enough to identify someone."""
-        value = privacy.shown_count(count)
+    def count(self, value: Shown) -> str:
+        """A count as published: the number, "<3" or "x"."""
         return value if isinstance(value, str) else self.grouped(value)
 
-    def dollars(self, count: int, cents: int) -> str:
-        """A sum in whole dollars, or a dash where its count is suppressed or there is none."""
-        if cents == 0 or privacy.is_suppressed(count):
-            return "—"
-        return f"${self.grouped(round(cents / 100))}"
+    def dollars(self, value: Shown) -> str:
+        """A sum of money as published, in whole dollars: a dash where there is none, "x" where it is hidden."""
+        if isinstance(value, str):
+            return value
+        return "—" if value == 0 else f"${self.grouped(round(value / 100))}"
 
 
-def chart_value(count: int) -> int | None:
-    """A count for a chart: small ones are left out (the table beside it says "<3")."""
-    return None if privacy.is_suppressed(count) else count
+def chart_value(value: Shown) -> int | None:
+    """A count for a chart: hidden ones are left out (the table beside it says "<3" or "x")."""
+    return None if isinstance(value, str) else value
 
 
 def month_label(figures: MonthFigures) -> str:
@@ -67,17 +67,17 @@ def _charts(board: Dashboard, locale: str) -> dict[str, str]:
             "type": "line",
             "labels": months,
             "series": [
-                {"label": _("Intro requests"), "data": [chart_value(m.requested) for m in board.months]},
-                {"label": _("Matches"), "data": [chart_value(m.matched) for m in board.months]},
-                {"label": _("Closed investments"), "data": [chart_value(m.closed) for m in board.months]},
+                {"label": _("Intro requests"), "data": [chart_value(m.shown["requested"]) for m in board.months]},
+                {"label": _("Matches"), "data": [chart_value(m.shown["matched"]) for m in board.months]},
+                {"label": _("Closed investments"), "data": [chart_value(m.shown["closed"]) for m in board.months]},
             ],
         },
         "origin": {
             "type": "bar",
             "labels": [_("Domestic investors"), _("Foreign investors")],
             "series": [
-                {"label": _("Matches"), "data": [chart_value(o.matched) for o in board.origins]},
-                {"label": _("Closed investments"), "data": [chart_value(o.closed) for o in board.origins]},
+                {"label": _("Matches"), "data": [chart_value(o.shown["matched"]) for o in board.origins]},
+                {"label": _("Closed investments"), "data": [chart_value(o.shown["closed"]) for o in board.origins]},
             ],
         },
         "sector": {
@@ -85,8 +85,8 @@ def _charts(board: Dashboard, locale: str) -> dict[str, str]:
             "horizontal": True,
             "labels": [reference_name(SECTORS, s.key, locale) for s in board.sectors],
             "series": [
-                {"label": _("Matches"), "data": [chart_value(s.matched) for s in board.sectors]},
-                {"label": _("Closed investments"), "data": [chart_value(s.closed) for s in board.sectors]},
+                {"label": _("Matches"), "data": [chart_value(s.shown["matched"]) for s in board.sectors]},
+                {"label": _("Closed investments"), "data": [chart_value(s.shown["closed"]) for s in board.sectors]},
             ],
         },
         "funnel": {
@@ -102,11 +102,11 @@ def _charts(board: Dashboard, locale: str) -> dict[str, str]:
                 {
                     "label": _("All regions"),
                     "data": [
-                        chart_value(board.totals.submitted),
-                        chart_value(board.totals.approved),
-                        chart_value(board.totals.requested),
-                        chart_value(board.totals.matched),
-                        chart_value(board.totals.closed),
+                        chart_value(board.totals.shown["submitted"]),
+                        chart_value(board.totals.shown["approved"]),
+                        chart_value(board.totals.shown["requested"]),
+                        chart_value(board.totals.shown["matched"]),
+                        chart_value(board.totals.shown["closed"]),
                     ],
                 }
             ],
@@ -126,6 +126,8 @@ def index() -> str:
         board=board,
         charts=_charts(board, locale),
         tiles=tiles.tile_map(board.regions, lambda code: region_name(code, locale)),
+        small=SUPPRESSED,
+        hidden=HIDDEN,
         shown=numbers.count,
         shown_dollars=numbers.dollars,
         month_label=month_label,
@@ -145,7 +147,7 @@ def _stream(chunks: Iterator[str], filename: str, mimetype: str) -> Response:
 @bp.route("/data/<name>.<fmt>")
 @DOWNLOAD_LIMIT
 def download(name: str, fmt: str) -> Response:
-    """The open data, written as it is read: events with hashes, and the suppressed aggregates."""
+    """The open data, written as it is read: events with hashes, and the aggregates under disclosure control."""
     if name == "head" and fmt == "json":
         head = ledger.head_document(ledger.current_head())
         return _stream(iter([json.dumps(head, indent=2) + "\n"]), "head.json", "application/json")
@@ -154,7 +156,7 @@ def download(name: str, fmt: str) -> Response:
     dataset = ledger.DATASET_NAMES.get(name)
     if dataset is None or fmt not in ("csv", "json"):
         raise NotFound()
-    records = dataset.records(ledger.current_head())
+    records = dataset.records(ledger.OpenData(ledger.current_head()))
     if fmt == "csv":
         return _stream(ledger.csv_chunks(dataset.columns, records), f"{name}.csv", "text/csv")
     return _stream(ledger.json_chunks(records), f"{name}.json", "application/json")

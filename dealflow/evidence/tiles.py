@@ -10,7 +10,7 @@ import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from dealflow.evidence.privacy import is_suppressed
+from dealflow.evidence.privacy import Shown, is_suppressed
 from dealflow.evidence.queries import Figures
 
 # region code: (row, column), north to south and west to east
@@ -45,24 +45,22 @@ class Tile:
     name: str
     row: int
     column: int
-    value: int
+    value: Shown
     step: int
 
 
-def colour_step(value: int, largest: int) -> int:
-    """0 for none, 1 for a suppressed count (so colour gives nothing away), 2–5 by share of the largest."""
+def colour_step(value: Shown, largest: int) -> int:
+    """0 for none, 1 for a hidden count ("<3" or "x", so colour gives nothing away), 2–5 by share of the largest."""
     if value == 0:
         return 0
-    if is_suppressed(value) or largest == 0:
+    if isinstance(value, str) or is_suppressed(value) or largest == 0:
         return 1
     return min(STEPS, 1 + math.ceil((STEPS - 1) * value / largest))
 
 
 def tile_map(regions: Sequence[Figures], name_of: Callable[[str], str]) -> list[Tile]:
-    """One tile per region with its matches in the period, in reading order for screen readers."""
-    placed = [r for r in regions if r.key in TILE_POSITIONS]
-    largest = max((r.matched for r in placed if not is_suppressed(r.matched)), default=0)
-    tiles = [
-        Tile(r.key, name_of(r.key), *TILE_POSITIONS[r.key], r.matched, colour_step(r.matched, largest)) for r in placed
-    ]
+    """One tile per region with its matches in the period as published, in reading order for screen readers."""
+    placed = [(r.key, r.shown["matched"]) for r in regions if r.key in TILE_POSITIONS]
+    largest = max((v for _key, v in placed if isinstance(v, int)), default=0)
+    tiles = [Tile(key, name_of(key), *TILE_POSITIONS[key], value, colour_step(value, largest)) for key, value in placed]
     return sorted(tiles, key=lambda t: (t.row, t.column))

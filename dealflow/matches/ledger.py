@@ -17,15 +17,15 @@ import shutil
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, cast
 
-from sqlalchemy import Result, Table, select
+from sqlalchemy import Connection, Result, Table, func, select
 
 from dealflow.evidence import counters
-from dealflow.evidence.privacy import shown_amount, shown_count
+from dealflow.evidence.privacy import Disclosure, Shown, format_cents, is_hidden, is_suppressed
 from dealflow.extensions import db
 from dealflow.models import (
     Base,
@@ -248,10 +248,35 @@ class ChainReport:
     broken_seq: int | None = None
     broken_event_id: str | None = None
     problem: str | None = None
+    table: str | None = None  # a rollup table that does not hold what the events add up to, and its row
+    row: str | None = None
+    rollups_checked: bool = False
 
     @property
     def ok(self) -> bool:
         return self.problem is None
+
+    def lines(self) -> list[str]:
+        """The report as `flask ledger verify` prints it."""
+        if self.ok:
+            lines = [f"Ledger OK: {self.event_count} events, head hash {self.head_hash}"]
+            if self.rollups_checked:
+                lines.append(f"Rollups OK: {', '.join(ROLLUP_TABLES)} hold what the events add up to.")
+            return lines
+        if self.table is not None:
+            return [
+                f"Ledger BROKEN at {self.table} row ({self.row}): {self.problem}.",
+                f"All {self.event_count} events verify (head hash {self.head_hash}); "
+                "the table the dashboard reads does not match them.",
+            ]
+        if self.broken_seq is not None:
+            where = f"event #{self.broken_seq} (event id {self.broken_event_id})"
+        else:
+            where = "the head row"
+        return [
+            f"Ledger BROKEN at {where}: {self.problem}.",
+            f"The {self.event_count} events before it verify; the last good hash is {self.head_hash}.",
+        ]
 
 
 @contextmanager
@@ -268,10 +293,23 @@ def _event_rows(up_to: int | None = None) -> Iterator[Result[Any]]:
         result.close()
 
 
-def verify_chain() -> ChainReport:
-    """Recompute every hash from the stored fields, in order, and check the links and the head row."""
+def _read_head() -> Head | None:
+    head = db.session.get(LedgerHead, 1)
+    return Head(head.event_count, head.head_hash) if head else None
+
+
+def verify_chain(head: Head | None = None, tally: Tally | None = None) -> ChainReport:
+    """Recompute every hash up to the head, in order, and check the links and the head's count and hash.
+
+    The head is read first (or given), and only events up to its count are read: an append that
+    commits during the scan adds rows after it, which this run neither needs nor trips over.
+    With a `tally`, each event is also added to the rollups it should be in.
+    """
+    head = head if head is not None else _read_head()
+    if head is None:
+        return ChainReport(0, GENESIS_HASH, None, None, "the ledger has no head row")
     previous, count = GENESIS_HASH, 0
-    with _event_rows() as rows:
+    with _event_rows(head.event_count) as rows:
         for row in rows:
             count += 1
             problem = None
@@ -283,11 +321,139 @@ def verify_chain() -> ChainReport:
                 problem = "its fields do not match its hash (the row was changed)"
             if problem:
                 return ChainReport(count - 1, previous, row.seq, row.event_id, problem)
+            if tally is not None:
+                tally.add(row)
             previous = row.hash
-    head = db.session.get(LedgerHead, 1)
-    if head is None or head.event_count != count or head.head_hash != previous:
+    if head.event_count != count or head.head_hash != previous:
         return ChainReport(count, previous, None, None, "the head row does not name the last event: rows are missing")
     return ChainReport(count, previous)
+
+
+@contextmanager
+def snapshot() -> Iterator[None]:
+    """Run the reads inside in one consistent snapshot of the database, then end it.
+
+    PostgreSQL: a REPEATABLE READ, read-only transaction (READ COMMITTED would let each statement
+    see appends committed since the last). SQLite in WAL mode: a read transaction already is a
+    snapshot. Where the session is already inside a transaction (the tests' outer one), that
+    transaction is used as it is.
+    """
+    session = db.session()
+    bind = session.get_bind()
+    fresh = not session.in_transaction() and not (isinstance(bind, Connection) and bind.in_transaction())
+    if fresh and bind.dialect.name == "postgresql":
+        session.connection(execution_options={"isolation_level": "REPEATABLE READ", "postgresql_readonly": True})
+    try:
+        yield
+    finally:
+        if fresh:
+            session.rollback()
+
+
+def verify_ledger(after_head: Callable[[Head], None] | None = None) -> ChainReport:
+    """What `flask ledger verify` checks, in one snapshot: the chain, then the rollups against the events.
+
+    The head is read first; the events up to it are hashed and, in the same pass, added up into
+    the rollup, slice and day rows they should be in; those are compared with the tables the
+    dashboard reads. `after_head` runs right after the head is read (the tests append there).
+    """
+    with snapshot():
+        head = _read_head()
+        if head is None:
+            return ChainReport(0, GENESIS_HASH, None, None, "the ledger has no head row")
+        if after_head is not None:
+            after_head(head)
+        tally = Tally()
+        report = verify_chain(head, tally)
+        if not report.ok:
+            return report
+        last = db.session.scalar(select(func.max(MatchEvent.seq))) or 0
+        if last > head.event_count:
+            problem = f"event #{last} exists after the event the head row names: the head row was changed"
+            return ChainReport(report.event_count, report.head_hash, None, None, problem)
+        mismatch = tally.compare()
+        if mismatch is not None:
+            table, row, problem = mismatch
+            return ChainReport(report.event_count, report.head_hash, None, None, problem, table, row)
+        return ChainReport(report.event_count, report.head_hash, rollups_checked=True)
+
+
+ROLLUP_TABLES = ("ledger_rollup", "ledger_slice", "ledger_day")
+
+
+class Tally:
+    """The rollup, slice and day rows that the events add up to, rebuilt while the chain is checked.
+
+    The same rows as `rollup_rows` (what appends add to), keyed as the tables are, built without
+    the dictionaries so that a million events add seconds, not minutes, to `flask ledger verify`.
+    """
+
+    def __init__(self) -> None:
+        self.rows: dict[str, dict[tuple[Any, ...], list[int]]] = {name: {} for name in ROLLUP_TABLES}
+
+    def add(self, event: Any) -> None:
+        at = event.occurred_at.astimezone(UTC)
+        month, kind, main = date(at.year, at.month, 1), event.kind, bool(event.is_main_hub)
+        origin = FOREIGN if event.is_foreign else DOMESTIC
+        region, sector = event.region_code or "", event.sector_code or ""
+        cents = amount_cents(event.amount_usd) if event.amount_usd is not None else 0
+        rollup, slices, days = (self.rows[name] for name in ROLLUP_TABLES)
+        for rows, key in (
+            (rollup, (month, region, main, kind, origin, sector)),
+            (slices, (month, kind, "region", region)),
+            (slices, (month, kind, "hub", "main" if main else "other")),
+            (slices, (month, kind, "origin", origin)),
+            (slices, (month, kind, "sector", sector)),
+        ):
+            counted = rows.get(key)
+            if counted is None:
+                rows[key] = [1, cents]
+            else:
+                counted[0] += 1
+                counted[1] += cents
+        day = (at.date(), kind, main)
+        days[day] = [days[day][0] + 1] if day in days else [1]
+
+    def compare(self) -> tuple[str, str, str] | None:
+        """The first table row (in key order) that differs from what the events add up to, if any."""
+        for table, model, counted in _ROLLUPS:
+            key_columns = _key_of(model)
+            stored = {
+                tuple(row[: len(key_columns)]): tuple(row[len(key_columns) :])
+                for row in db.session.execute(select(*key_columns, *(getattr(model, c) for c in counted)))
+            }
+            rebuilt = {key: tuple(values) for key, values in self.rows[table].items()}
+            zero = (0,) * len(counted)
+            for key in sorted(set(stored) | set(rebuilt)):
+                held, expected = stored.get(key, zero), rebuilt.get(key, zero)
+                if held != expected:
+                    row = ", ".join(f"{c.name} {_plain(v)}" for c, v in zip(key_columns, key, strict=True))
+                    return table, row, f"it holds {_counted(held)} where the events add up to {_counted(expected)}"
+        return None
+
+
+_COUNTED = ("event_count", "amount_usd_cents")
+_ROLLUPS: tuple[tuple[str, type[Base], tuple[str, ...]], ...] = (
+    ("ledger_rollup", LedgerRollup, _COUNTED),
+    ("ledger_slice", LedgerSlice, _COUNTED),
+    ("ledger_day", LedgerDay, ("event_count",)),
+)
+
+
+def _plain(value: Any) -> str:
+    return (
+        value.isoformat()
+        if hasattr(value, "isoformat")
+        else str(value).lower()
+        if isinstance(value, bool)
+        else str(value)
+    )
+
+
+def _counted(values: Sequence[int]) -> str:
+    """A row's counters in words: "2 events" or "2 events and $150000.00"."""
+    words = f"{values[0]} event{'' if values[0] == 1 else 's'}"
+    return words if len(values) == 1 else f"{words} and ${format_cents(values[1])}"
 
 
 # -- the open data ---------------------------------------------------------------------------
@@ -316,64 +482,184 @@ def _key_of(model: type[Base]) -> list[Any]:
     return list(cast(Table, model.__table__).primary_key.columns)
 
 
-def rollup_records() -> Iterator[dict[str, Any]]:
-    """Month × region × kind × origin × sector, with small counts suppressed."""
-    query = select(LedgerRollup).order_by(*_key_of(LedgerRollup))
-    for r in db.session.scalars(query, execution_options={"yield_per": BATCH}):
-        yield {
-            "month": r.month.isoformat()[:7],
-            "region_code": r.region_code,
-            "is_main_hub": r.is_main_hub,
-            "kind": r.kind,
-            "investor_origin": r.investor_origin,
-            "sector_code": r.sector_code,
-            "events": shown_count(r.event_count),
-            "amount_usd": shown_amount(r.event_count, r.amount_usd_cents) if r.amount_usd_cents else None,
-        }
+def _month(value: date) -> str:
+    return value.isoformat()[:7]
 
 
-def slice_records() -> Iterator[dict[str, Any]]:
-    """Month × kind along one dimension at a time, as the dashboard reads them, small counts suppressed."""
-    query = select(LedgerSlice).order_by(*_key_of(LedgerSlice))
-    for s in db.session.scalars(query, execution_options={"yield_per": BATCH}):
-        yield {
-            "month": s.month.isoformat()[:7],
-            "kind": s.kind,
-            "dimension": s.dimension,
-            "value": s.value,
-            "events": shown_count(s.event_count),
-            "amount_usd": shown_amount(s.event_count, s.amount_usd_cents) if s.amount_usd_cents else None,
-        }
+def _amount(cents: Shown) -> Shown | None:
+    """A sum of money as published: dollars with cents, "x" where hidden, None where there is none."""
+    if isinstance(cents, str):
+        return cents
+    return format_cents(cents) if cents else None
 
 
-def funnel_records() -> Iterator[dict[str, Any]]:
-    """Startups first submitted and approved per month × region, small counts suppressed."""
-    query = select(StartupFunnel).order_by(*_key_of(StartupFunnel))
-    for f in db.session.scalars(query):
-        yield {
-            "month": f.month.isoformat()[:7],
-            "region_code": f.region_code,
-            "step": f.step,
-            "startups": shown_count(f.startup_count),
-        }
+@dataclass(frozen=True)
+class Aggregates:
+    """The aggregate files' rows, every figure as published ("<3" and "x" where hidden)."""
+
+    rollup: list[dict[str, Any]]
+    slices: list[dict[str, Any]]
+    funnel: list[dict[str, Any]]
+
+
+def _columns_of(model: type[Base]) -> list[Any]:
+    return list(cast(Table, model.__table__).columns)
+
+
+def _rollup_key(r: Any) -> tuple[Any, ...]:
+    return ("rollup", r.month, r.region_code, r.is_main_hub, r.kind, r.investor_origin, r.sector_code)
+
+
+def _slice_key(sl: Any) -> tuple[Any, ...]:
+    return ("slice", sl.month, sl.kind, sl.dimension, sl.value)
+
+
+def _funnel_key(f: Any) -> tuple[Any, ...]:
+    return ("funnel", f.month, f.region_code, f.step)
+
+
+def published_aggregates() -> Aggregates:
+    """The rollup, slice and funnel rows under the shared disclosure control (dealflow.evidence.privacy).
+
+    Told the sums between them: within a month and a kind, the slices along each dimension add up
+    to the same total (not published, but anyone can add them up), each slice is the sum of the
+    rollup cells with its value, and the funnel's regions add up to the month's startups.
+    The rollups are read whole: at most months × kinds × regions × origins × sectors rows.
+    """
+    rollups, slices, funnel = (
+        db.session.execute(select(*_columns_of(model)).order_by(*_key_of(model))).all()
+        for model in (LedgerRollup, LedgerSlice, StartupFunnel)
+    )
+    counts, money = Disclosure(), Disclosure(money=True)
+    cells: dict[tuple[Any, ...], list[Any]] = {}  # (month, kind, dimension, value) → the rollup keys in that slice
+    for r in rollups:
+        key = _rollup_key(r)
+        hub = "main" if r.is_main_hub else "other"
+        for dimension, value in (
+            ("region", r.region_code),
+            ("hub", hub),
+            ("origin", r.investor_origin),
+            ("sector", r.sector_code),
+        ):
+            cells.setdefault((r.month, r.kind, dimension, value), []).append(key)
+        counts.add(key, r.event_count)
+        money.add(key, r.amount_usd_cents, sensitive=is_suppressed(r.event_count))
+    # (month, kind) → dimension → slice keys, and the month's total along the regions (published nowhere)
+    along: dict[tuple[date, str], dict[str, list[Any]]] = {}
+    month_totals: dict[tuple[date, str], list[int]] = {}
+    for sl in slices:
+        key = _slice_key(sl)
+        counts.add(key, sl.event_count)
+        money.add(key, sl.amount_usd_cents, sensitive=is_suppressed(sl.event_count))
+        along.setdefault((sl.month, sl.kind), {}).setdefault(sl.dimension, []).append(key)
+        if sl.dimension == "region":
+            sums = month_totals.setdefault((sl.month, sl.kind), [0, 0])
+            sums[0] += sl.event_count
+            sums[1] += sl.amount_usd_cents
+        parts = cells.get((sl.month, sl.kind, sl.dimension, sl.value))
+        if parts:
+            counts.line(key, parts)
+            money.line(key, parts)
+    for (month, kind), by_dimension in along.items():
+        total: tuple[Any, ...] = ("all", month, kind)
+        count, cents = month_totals.get((month, kind), [0, 0])
+        counts.add(total, count, published=False)
+        money.add(total, cents, published=False)
+        for keys in by_dimension.values():
+            counts.line(total, keys)
+            money.line(total, keys)
+    by_step: dict[tuple[date, str], list[Any]] = {}
+    step_totals: dict[tuple[date, str], int] = {}
+    for f in funnel:
+        key = _funnel_key(f)
+        counts.add(key, f.startup_count)
+        by_step.setdefault((f.month, f.step), []).append(key)
+        step_totals[(f.month, f.step)] = step_totals.get((f.month, f.step), 0) + f.startup_count
+    for (month, step), keys in by_step.items():
+        counts.add(("funnel-all", month, step), step_totals[(month, step)], published=False)
+        counts.line(("funnel-all", month, step), keys)
+
+    shown = counts.protect()
+    for r in rollups:
+        if r.amount_usd_cents and is_hidden(shown[_rollup_key(r)]):
+            money.hide(_rollup_key(r))
+    for sl in slices:
+        if sl.amount_usd_cents and is_hidden(shown[_slice_key(sl)]):
+            money.hide(_slice_key(sl))
+    dollars = money.protect()
+    return Aggregates(
+        rollup=[
+            {
+                "month": _month(r.month),
+                "region_code": r.region_code,
+                "is_main_hub": r.is_main_hub,
+                "kind": r.kind,
+                "investor_origin": r.investor_origin,
+                "sector_code": r.sector_code,
+                "events": shown[key],
+                "amount_usd": _amount(dollars[key]),
+            }
+            for r in rollups
+            for key in [_rollup_key(r)]
+        ],
+        slices=[
+            {
+                "month": _month(sl.month),
+                "kind": sl.kind,
+                "dimension": sl.dimension,
+                "value": sl.value,
+                "events": shown[key],
+                "amount_usd": _amount(dollars[key]),
+            }
+            for sl in slices
+            for key in [_slice_key(sl)]
+        ],
+        funnel=[
+            {
+                "month": _month(f.month),
+                "region_code": f.region_code,
+                "step": f.step,
+                "startups": shown[_funnel_key(f)],
+            }
+            for f in funnel
+        ],
+    )
+
+
+class OpenData:
+    """One download or export: the head read first, the aggregates computed once for all their files."""
+
+    def __init__(self, head: Head) -> None:
+        self.head = head
+        self._aggregates: Aggregates | None = None
+
+    @property
+    def aggregates(self) -> Aggregates:
+        if self._aggregates is None:
+            self._aggregates = published_aggregates()
+        return self._aggregates
 
 
 @dataclass(frozen=True)
 class Dataset:
     name: str
     columns: Sequence[str]
-    records: Callable[[Head], Iterator[dict[str, Any]]]
+    records: Callable[[OpenData], Iterator[dict[str, Any]]]
 
 
 DATASETS = (
-    Dataset("events", EVENT_COLUMNS, lambda head: event_records(head.event_count)),
+    Dataset("events", EVENT_COLUMNS, lambda data: event_records(data.head.event_count)),
     Dataset(
         "rollup",
         ("month", "region_code", "is_main_hub", "kind", "investor_origin", "sector_code", "events", "amount_usd"),
-        lambda _head: rollup_records(),
+        lambda data: iter(data.aggregates.rollup),
     ),
-    Dataset("slices", ("month", "kind", "dimension", "value", "events", "amount_usd"), lambda _head: slice_records()),
-    Dataset("funnel", ("month", "region_code", "step", "startups"), lambda _head: funnel_records()),
+    Dataset(
+        "slices",
+        ("month", "kind", "dimension", "value", "events", "amount_usd"),
+        lambda data: iter(data.aggregates.slices),
+    ),
+    Dataset("funnel", ("month", "region_code", "step", "startups"), lambda data: iter(data.aggregates.funnel)),
 )
 DATASET_NAMES = {d.name: d for d in DATASETS}
 
@@ -434,7 +720,18 @@ Each hash is SHA-256 over JSON of the event's public fields plus "prev_hash" (al
 "hash"): keys sorted, no whitespace (separators "," and ":"), UTF-8, times in UTC as
 YYYY-MM-DDTHH:MM:SSZ, amount_usd as a string with two decimals or null, booleans as true/false.
 The first event's prev_hash is 64 zeros. In the CSV files empty cells are null.
-Counts of 1 or 2 in the aggregates are published as "<3", with their sums left empty.
+
+What is hidden, and what is not:
+- In the aggregate files (rollup, slices, funnel), counts of 1 or 2 are published as "<3".
+  Within a month and a kind the slices of each dimension add up to the same total and each
+  slice is the sum of its rollup cells, so wherever a "<3" could be worked out by subtraction,
+  more figures are published as "x" (hidden). A sum of money is "x" whenever its count is hidden,
+  and wherever it could be worked out likewise. The public dashboard follows the same rules.
+- Figures of different periods (each month here; 12 months, 3 months, a year or all time on the
+  dashboard) are sums of the same months and are not checked against one another.
+- events.csv / events.json are not counts: they list each event on its own, without names, so
+  that anyone can recompute the chain. A single event in a region with few deals, and its
+  amount, can be seen there.
 """
 
 
@@ -442,11 +739,12 @@ def export_open_data(out: Path) -> Head:
     """Write the open data and its verifier to a directory; events up to the head read first."""
     out.mkdir(parents=True, exist_ok=True)
     head = current_head()
+    data = OpenData(head)
     for dataset in DATASETS:
         with (out / f"{dataset.name}.csv").open("w", encoding="utf-8", newline="") as handle:
-            handle.writelines(csv_chunks(dataset.columns, dataset.records(head)))
+            handle.writelines(csv_chunks(dataset.columns, dataset.records(data)))
         with (out / f"{dataset.name}.json").open("w", encoding="utf-8") as handle:
-            handle.writelines(json_chunks(dataset.records(head)))
+            handle.writelines(json_chunks(dataset.records(data)))
     (out / "head.json").write_text(json.dumps(head_document(head), indent=2) + "\n", encoding="utf-8")
     shutil.copyfile(VERIFIER, out / "verify.py")
     (out / "README.md").write_text(EXPORT_README, encoding="utf-8")
