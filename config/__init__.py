@@ -139,6 +139,8 @@ class BaseConfig:
     def __init__(self, instance_path: str) -> None:
         self.INSTANCE_PATH = instance_path
         self.UPLOAD_FOLDER = os.environ.get("UPLOAD_FOLDER") or str(Path(instance_path) / "uploads")
+        # The open data's aggregate files, written once per ledger head and shared by all workers.
+        self.OPEN_DATA_FOLDER = os.environ.get("OPEN_DATA_FOLDER") or str(Path(instance_path) / "open-data")
         self.SITE_URL = (os.environ.get("SITE_URL") or self.SITE_URL).rstrip("/")
         self.MAIL_BACKEND = os.environ.get("MAIL_BACKEND") or (
             "smtp" if os.environ.get("MAIL_SERVER") else self.MAIL_BACKEND

@@ -100,7 +100,11 @@ def make_app(database_url: str, **overrides: Any) -> Flask:
 
 @pytest.fixture(scope="session")
 def app(test_databases: TestDatabase, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
-    app = make_app(test_databases.create("main"), UPLOAD_FOLDER=str(tmp_path_factory.mktemp("uploads")))
+    app = make_app(
+        test_databases.create("main"),
+        UPLOAD_FOLDER=str(tmp_path_factory.mktemp("uploads")),
+        OPEN_DATA_FOLDER=str(tmp_path_factory.mktemp("open-data")),
+    )
     yield app
     with app.app_context():
         db.engine.dispose()

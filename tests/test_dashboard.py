@@ -448,6 +448,27 @@ def test_downloads_stream_the_open_data(client: Any) -> None:
     assert client.get("/evidence/data/events.xml").status_code == 404
 
 
+def test_aggregate_files_are_written_once_per_ledger_head(app: Flask, client: Any) -> None:
+    from pathlib import Path
+
+    def rollup() -> str:
+        with client.get("/evidence/data/rollup.csv") as response:  # a file: close it
+            return str(response.get_data(as_text=True))
+
+    intro = match()
+    first = rollup()
+    folders = list(Path(app.config["OPEN_DATA_FOLDER"]).iterdir())
+    assert len(folders) == 1
+    assert (folders[0] / "rollup.csv").read_text(encoding="utf-8") == first  # served from the file
+    assert rollup() == first
+    close(intro)  # a new event: a new head, new files, the old ones gone
+    second = rollup()
+    assert "investment_closed" in second
+    assert "investment_closed" not in first
+    assert [f.name for f in Path(app.config["OPEN_DATA_FOLDER"]).iterdir()] != [folders[0].name]
+    assert len(list(Path(app.config["OPEN_DATA_FOLDER"]).iterdir())) == 1
+
+
 def test_the_dashboard_reads_a_fixed_number_of_statements_whatever_the_events(app: Flask, client: Any) -> None:
     def statements() -> int:
         seen: list[str] = []

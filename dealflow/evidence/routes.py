@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import json
+import os
+import shutil
+import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
+from pathlib import Path
 
-from flask import Blueprint, Response, render_template, request, send_file, stream_with_context
+from flask import Blueprint, Response, current_app, render_template, request, send_file, stream_with_context
 from flask_babel import format_date, get_locale
 from flask_babel import gettext as _
 from werkzeug.exceptions import NotFound
@@ -149,14 +153,41 @@ def _stream(chunks: Iterator[str], filename: str, mimetype: str) -> Response:
 def download(name: str, fmt: str) -> Response:
     """The open data, written as it is read: events with hashes, and the aggregates under disclosure control."""
     if name == "head" and fmt == "json":
-        head = ledger.head_document(ledger.current_head())
-        return _stream(iter([json.dumps(head, indent=2) + "\n"]), "head.json", "application/json")
+        document = ledger.head_document(ledger.current_head())
+        return _stream(iter([json.dumps(document, indent=2) + "\n"]), "head.json", "application/json")
     if name == "verify" and fmt == "py":
         return send_file(ledger.VERIFIER, mimetype="text/x-python", as_attachment=True, download_name="verify.py")
     dataset = ledger.DATASET_NAMES.get(name)
     if dataset is None or fmt not in ("csv", "json"):
         raise NotFound()
-    records = dataset.records(ledger.OpenData(ledger.current_head()))
-    if fmt == "csv":
-        return _stream(ledger.csv_chunks(dataset.columns, records), f"{name}.csv", "text/csv")
-    return _stream(ledger.json_chunks(records), f"{name}.json", "application/json")
+    head = ledger.current_head()
+    mimetype = "text/csv" if fmt == "csv" else "application/json"
+    if name == "events":  # streamed as read: a million rows need no memory and no disk
+        records = dataset.records(ledger.OpenData(head))
+        chunks = ledger.csv_chunks(dataset.columns, records) if fmt == "csv" else ledger.json_chunks(records)
+        return _stream(chunks, f"{name}.{fmt}", mimetype)
+    path = _aggregate_file(head, dataset, fmt)
+    return send_file(path, mimetype=mimetype, as_attachment=True, download_name=f"{name}.{fmt}", max_age=0)
+
+
+def _aggregate_file(head: ledger.Head, dataset: ledger.Dataset, fmt: str) -> Path:
+    """An aggregate file as of this head, computed once (seconds at a million events) and then served from disk.
+
+    The files of one head never change, so every worker and every later download shares them; those of
+    older heads are removed when a newer head is written.
+    """
+    root = Path(current_app.config["OPEN_DATA_FOLDER"])
+    folder = root / f"{head.event_count}-{head.head_hash[:16]}"
+    path = folder / f"{dataset.name}.{fmt}"
+    if path.exists():
+        return path
+    folder.mkdir(parents=True, exist_ok=True)
+    records = dataset.records(ledger.OpenData(head))
+    chunks = ledger.csv_chunks(dataset.columns, records) if fmt == "csv" else ledger.json_chunks(records)
+    with tempfile.NamedTemporaryFile("w", encoding="utf-8", newline="", dir=folder, delete=False) as handle:
+        handle.writelines(chunks)
+    os.replace(handle.name, path)  # atomic: a parallel download sees the old state or the whole file
+    for older in root.iterdir():
+        if older != folder and older.is_dir():
+            shutil.rmtree(older, ignore_errors=True)
+    return path
