@@ -17,21 +17,19 @@ import os
 import random
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
 import urllib.request
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import create_engine, insert, text, update
-from sqlalchemy.engine import make_url
+from sqlalchemy import insert, update
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH = ROOT / "bench"
@@ -39,6 +37,7 @@ WORK = BENCH / "work"
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DEALFLOW_ENV", "development")
 
+from bench.run import free_port, make_database  # noqa: E402
 from dealflow import create_app  # noqa: E402
 from dealflow.evidence.counters import month_of  # noqa: E402
 from dealflow.extensions import db  # noqa: E402
@@ -62,33 +61,6 @@ SCENARIOS = {"dashboard": "/evidence/", "dashboard_all_time": "/evidence/?period
 KINDS = (("intro_requested", 45), ("intro_accepted", 30), ("meeting", 13), ("term_sheet", 7), ("investment_closed", 5))
 COUNTRIES = (("KZ", 60), ("DE", 8), ("US", 8), ("AE", 6), ("TR", 6), ("UZ", 6), ("GB", 6))
 INVESTOR_KINDS = ("angel", "vc_fund", "corporate", "government_fund", "family_office", "accelerator")
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def make_database(engine_name: str) -> tuple[str, Callable[[], None]]:
-    if engine_name == "sqlite":
-        WORK.mkdir(parents=True, exist_ok=True)
-        path = WORK / "dashboard.db"
-        for suffix in ("", "-wal", "-shm"):
-            Path(str(path) + suffix).unlink(missing_ok=True)
-        return f"sqlite:///{path}", lambda: None
-    server = make_url(os.environ["BENCH_DATABASE_URL"].replace("postgresql://", "postgresql+psycopg://", 1))
-    name = f"dealflow_bench_dashboard_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(server, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-
-    def drop() -> None:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-    return server.set(database=name).render_as_string(hide_password=False), drop
 
 
 def weighted(rng: random.Random, choices: tuple[tuple[str, int], ...]) -> str:
@@ -283,7 +255,7 @@ def serve_and_measure(url: str) -> dict[str, dict[str, float]]:
 def bench(engine_name: str) -> dict[str, Any]:
     report: dict[str, Any] = {}
     for size in SIZES:
-        url, drop = make_database(engine_name)
+        url, drop = make_database(engine_name, "bench_dashboard")
         try:
             print(f"[{engine_name}] seeding {size:,} ledger events…", flush=True)
             head, seconds = seed(url, size)

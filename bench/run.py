@@ -20,6 +20,7 @@ import time
 import urllib.parse
 import urllib.request
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 
 from sqlalchemy import create_engine, text
@@ -56,15 +57,16 @@ def run(cmd: list[str], env: dict[str, str]) -> str:
     return subprocess.run(cmd, env=env, check=True, capture_output=True, text=True, cwd=ROOT).stdout
 
 
-def make_database(engine_name: str) -> tuple[str, object]:
+def make_database(engine_name: str, label: str = "bench") -> tuple[str, Callable[[], None]]:
+    """A throwaway database (a file under bench/work, or a new PostgreSQL database) and how to drop it."""
     if engine_name == "sqlite":
         WORK.mkdir(parents=True, exist_ok=True)
-        path = WORK / "bench.db"
+        path = WORK / f"{label}.db"
         for suffix in ("", "-wal", "-shm"):
             Path(str(path) + suffix).unlink(missing_ok=True)
         return f"sqlite:///{path}", lambda: None
     server = make_url(os.environ["BENCH_DATABASE_URL"].replace("postgresql://", "postgresql+psycopg://", 1))
-    name = f"dealflow_bench_{uuid.uuid4().hex[:8]}"
+    name = f"dealflow_{label}_{uuid.uuid4().hex[:8]}"
     admin = create_engine(server, isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
         connection.execute(text(f'CREATE DATABASE "{name}"'))
