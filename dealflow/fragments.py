@@ -40,16 +40,18 @@ class FragmentCache:
             self._items.popitem(last=False)
         return html
 
-    def __len__(self) -> int:
-        return len(self._items)
+
+def app_cache(name: str, size_setting: str) -> FragmentCache:
+    """The application's cache of that name, sized by that setting (one per worker process; 0 turns it off)."""
+    cache = current_app.extensions.get(name)
+    if cache is None:
+        cache = current_app.extensions[name] = FragmentCache(current_app.config[size_setting])
+    return cache
 
 
 def fragments() -> FragmentCache:
-    """The application's fragment cache (one per worker process)."""
-    cache = current_app.extensions.get("dealflow_fragments")
-    if cache is None:
-        cache = current_app.extensions["dealflow_fragments"] = FragmentCache(current_app.config["FRAGMENT_CACHE_SIZE"])
-    return cache
+    """Rendered HTML fragments."""
+    return app_cache("dealflow_fragments", "FRAGMENT_CACHE_SIZE")
 
 
 def this_page() -> str:

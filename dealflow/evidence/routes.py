@@ -163,11 +163,14 @@ def download(name: str, fmt: str) -> Response:
     head = ledger.current_head()
     mimetype = "text/csv" if fmt == "csv" else "application/json"
     if name == "events":  # streamed as read: a million rows need no memory and no disk
-        records = dataset.records(ledger.OpenData(head))
-        chunks = ledger.csv_chunks(dataset.columns, records) if fmt == "csv" else ledger.json_chunks(records)
-        return _stream(chunks, f"{name}.{fmt}", mimetype)
+        return _stream(_chunks(head, dataset, fmt), f"{name}.{fmt}", mimetype)
     path = _aggregate_file(head, dataset, fmt)
     return send_file(path, mimetype=mimetype, as_attachment=True, download_name=f"{name}.{fmt}", max_age=0)
+
+
+def _chunks(head: ledger.Head, dataset: ledger.Dataset, fmt: str) -> Iterator[str]:
+    records = dataset.records(ledger.OpenData(head))
+    return ledger.csv_chunks(dataset.columns, records) if fmt == "csv" else ledger.json_chunks(records)
 
 
 def _aggregate_file(head: ledger.Head, dataset: ledger.Dataset, fmt: str) -> Path:
@@ -182,10 +185,8 @@ def _aggregate_file(head: ledger.Head, dataset: ledger.Dataset, fmt: str) -> Pat
     if path.exists():
         return path
     folder.mkdir(parents=True, exist_ok=True)
-    records = dataset.records(ledger.OpenData(head))
-    chunks = ledger.csv_chunks(dataset.columns, records) if fmt == "csv" else ledger.json_chunks(records)
     with tempfile.NamedTemporaryFile("w", encoding="utf-8", newline="", dir=folder, delete=False) as handle:
-        handle.writelines(chunks)
+        handle.writelines(_chunks(head, dataset, fmt))
     os.replace(handle.name, path)  # atomic: a parallel download sees the old state or the whole file
     for older in root.iterdir():
         if older != folder and older.is_dir():

@@ -7,12 +7,11 @@ from dataclasses import dataclass, field, replace
 from decimal import Decimal, InvalidOperation
 from typing import Any, cast
 
-from flask import current_app
 from sqlalchemy import and_, case, func, literal, literal_column, select
 from sqlalchemy.sql.elements import ColumnElement
 
 from dealflow.extensions import db
-from dealflow.fragments import FragmentCache
+from dealflow.fragments import FragmentCache, app_cache
 from dealflow.investors import search
 from dealflow.investors.listing import current_generation
 from dealflow.models import Bookmark, Instrument, InvestorProfile, Startup
@@ -301,13 +300,8 @@ def discover(q: DiscoveryQuery, profile: InvestorProfile | None, investor_id: in
 
 
 def _cache() -> FragmentCache | None:
-    size = current_app.config["DISCOVERY_CACHE_SIZE"]
-    if not size:
-        return None
-    cache = current_app.extensions.get("dealflow_discovery")
-    if cache is None:
-        cache = current_app.extensions["dealflow_discovery"] = FragmentCache(size)
-    return cache
+    cache = app_cache("dealflow_discovery", "DISCOVERY_CACHE_SIZE")
+    return cache if cache.size else None
 
 
 def _profile_key(profile: InvestorProfile | None) -> tuple[Any, ...] | None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select
@@ -12,12 +12,6 @@ from sqlalchemy.orm import selectinload
 from dealflow.billing import services as billing
 from dealflow.extensions import db
 from dealflow.models import IntroRequest, IntroStatus, MatchProgress, Startup, User
-
-
-def start_of_month(moment: datetime) -> datetime:
-    """Midnight UTC on the first day of the moment's calendar month."""
-    at = moment.astimezone(UTC)
-    return at.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
 
 
 def intro_requests_this_month(investor_id: int, now: datetime) -> int:
