@@ -11,8 +11,9 @@ from flask.cli import AppGroup
 
 from dealflow import audit, demo
 from dealflow.auth import services as accounts
+from dealflow.billing import errors as billing_errors
 from dealflow.billing import gateway as billing_gateway
-from dealflow.billing import services as billing_services
+from dealflow.billing import subscriptions as billing_subscriptions
 from dealflow.extensions import db, file_store
 from dealflow.investors import services as investor_services
 from dealflow.matches import ledger
@@ -130,8 +131,8 @@ billing_cli = AppGroup("billing", help="Stripe billing.")
 def sync_plans_command() -> None:
     """Create the Pro product and its monthly and yearly plans at Stripe (or localstripe); safe to run again."""
     try:
-        report = billing_services.sync_plans()
-    except billing_services.BillingError as exc:
+        report = billing_subscriptions.sync_plans()
+    except billing_errors.BillingError as exc:
         raise click.ClickException(str(exc.message)) from exc
     except billing_gateway.GatewayError as exc:
         raise click.ClickException(f"Stripe refused or did not answer: {exc.message}") from exc

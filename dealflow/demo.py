@@ -20,7 +20,7 @@ from typing import Any
 from sqlalchemy import select
 
 from dealflow.auth import services as accounts
-from dealflow.billing import services as billing
+from dealflow.billing import plans as billing
 from dealflow.demo_files import demo_deck, demo_logo
 from dealflow.extensions import db
 from dealflow.matches import queries as intro_queries

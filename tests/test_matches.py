@@ -14,7 +14,7 @@ from aiosmtpd.controller import Controller
 from flask import Flask
 from sqlalchemy import func, select
 
-from dealflow.billing import services as billing
+from dealflow.billing import plans as billing
 from dealflow.extensions import db
 from dealflow.matches import queries, services
 from dealflow.models import (

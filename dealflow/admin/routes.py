@@ -20,8 +20,8 @@ from dealflow.auth import services
 from dealflow.auth.decorators import admin_required
 from dealflow.auth.forms import show_account_error
 from dealflow.auth.sessions import signed_in_user
+from dealflow.billing import plans as billing_plans
 from dealflow.billing import queries as billing_queries
-from dealflow.billing import services as billing_services
 from dealflow.extensions import db
 from dealflow.models import AuditLog, Currency, ExchangeRate, Hub, Region, Role, User
 from dealflow.startups import services as startup_services
@@ -88,7 +88,7 @@ def edit_user(user_id: int) -> str | Response:
     form.set_hub_choices(hub_choices())
     if form.validate_on_submit():
         try:
-            services.update_user_by_admin(
+            admin_services.update_account(
                 user,
                 actor=signed_in_user(),
                 role=Role(form.role.data),
@@ -219,5 +219,5 @@ def billing() -> str:
         totals=billing_queries.totals(),
         plan=plan,
         search=search,
-        enabled=billing_services.billing_enabled(),
+        enabled=billing_plans.billing_enabled(),
     )

@@ -1,4 +1,4 @@
-"""Administrators' rules for hubs."""
+"""Administrators' rules for hubs, and for accounts where they meet billing."""
 
 from __future__ import annotations
 
@@ -8,8 +8,11 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from dealflow import audit
+from dealflow.auth import services as accounts
+from dealflow.auth.services import AccountError
+from dealflow.billing import plans as billing
 from dealflow.extensions import db
-from dealflow.models import Hub, Region, User
+from dealflow.models import Hub, Region, Role, User
 from dealflow.startups.services import StartupError, slugify
 
 
@@ -35,3 +38,16 @@ def save_hub(
     db.session.flush()
     audit.record(action, actor=actor, target=hub, details={"regions": [r.code for r in hub.regions]}, ip=ip)
     return hub
+
+
+def update_account(
+    user: User, *, actor: User, role: Role, hub: Hub | None, active: bool, ip: str | None = None
+) -> None:
+    """Change an account's role, hub or access, unless it is an investor's whom Stripe would go on charging."""
+    if user.role == Role.INVESTOR and (role != Role.INVESTOR or not active) and billing.renews_at_stripe(user):
+        # Stripe would go on charging someone who can no longer reach their billing page.
+        raise AccountError(
+            _l("This investor pays for Pro. They cancel it on their billing page first; then change the account."),
+            field="role",
+        )
+    accounts.update_user_by_admin(user, actor=actor, role=role, hub=hub, active=active, ip=ip)

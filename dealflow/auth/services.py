@@ -144,19 +144,13 @@ def change_password(user: User, *, current_password: str, new_password: str) -> 
 def update_user_by_admin(
     user: User, *, actor: User, role: Role, hub: Hub | None, active: bool, ip: str | None = None
 ) -> None:
-    """An admin changes another account's role, hub or access; every change is audited."""
+    """An admin changes another account's role, hub or access; every change is audited.
+
+    What billing forbids (taking the account of an investor whom Stripe still charges) is checked before this,
+    by admin.services.update_account: billing builds on accounts, not the reverse.
+    """
     if user.id == actor.id and (role != Role.ADMIN or not active):
         raise AccountError(_l("You cannot remove your own administrator access."), field="role")
-    if user.role == Role.INVESTOR and (role != Role.INVESTOR or not active):
-        from dealflow.billing.services import live_subscription  # billing builds on accounts, not the reverse
-
-        running = live_subscription(user)
-        if running is not None and not running.cancel_at_period_end:
-            # Stripe would go on charging someone who can no longer reach their billing page.
-            raise AccountError(
-                _l("This investor pays for Pro. They cancel it on their billing page first; then change the account."),
-                field="role",
-            )
     if user.role != role or (user.active and not active):
         user.session_version += 1  # the change takes effect on every device at once
     before = {"role": user.role.value, "hub_id": user.hub_id, "active": user.active}

@@ -1,7 +1,9 @@
-"""Reads for the administrators' billing page: who is on which plan, and whose payments failed."""
+"""Reads of our mirror of Stripe: the investor's billing page, and the administrators' (who is on which plan,
+and whose payments failed). No call to Stripe."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -11,11 +13,62 @@ from sqlalchemy import and_, func, not_, or_, select
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql.elements import ColumnElement
 
-from dealflow.billing import services
+from dealflow.billing import plans
 from dealflow.extensions import db
 from dealflow.models import BillingCustomer, BillingInvoice, Role, Subscription, SubscriptionStatus, User, utcnow
+from dealflow.models.billing import LIVE_STATUSES
 
 PLAN_FILTERS = ("pro", "free", "past_due", "canceling")
+
+
+def customer_of_user(user_id: int) -> BillingCustomer | None:
+    return db.session.scalar(select(BillingCustomer).where(BillingCustomer.user_id == user_id))
+
+
+def invoices_of(user: User, limit: int = 24) -> Sequence[BillingInvoice]:
+    return db.session.scalars(
+        select(BillingInvoice)
+        .where(BillingInvoice.user_id == user.id)
+        .order_by(BillingInvoice.issued_at.desc(), BillingInvoice.id.desc())
+        .limit(limit)
+    ).all()
+
+
+@dataclass(frozen=True)
+class BillingSummary:
+    """What the billing page shows about one investor."""
+
+    enabled: bool
+    plan: plans.Plan
+    subscription: Subscription | None
+    price: plans.Price | None
+    customer: BillingCustomer | None
+    invoices: Sequence[BillingInvoice]
+    prices: Sequence[plans.Price]
+
+    @property
+    def live(self) -> bool:
+        """A running subscription (the one that can be changed or cancelled), as the rules here count it."""
+        return self.subscription is not None and self.subscription.status in LIVE_STATUSES
+
+    @property
+    def in_grace(self) -> bool:
+        sub = self.subscription
+        return sub is not None and sub.status == SubscriptionStatus.PAST_DUE and self.plan.is_paid
+
+
+def summary_of(user: User) -> BillingSummary:
+    """Plan, status, renewal, card and invoices, from our mirror of Stripe (no call to Stripe)."""
+    subscription = plans.current_subscription(user.id) if plans.billing_enabled() else None
+    return BillingSummary(
+        enabled=plans.billing_enabled(),
+        plan=plans.plan_of(user),
+        subscription=subscription,
+        price=plans.price_of(subscription) if subscription else None,
+        customer=customer_of_user(user.id),
+        invoices=invoices_of(user) if plans.billing_enabled() else [],
+        prices=plans.prices(),
+    )
 
 
 @dataclass(frozen=True)
@@ -24,7 +77,7 @@ class InvestorBilling:
 
     user: User
     subscription: Subscription | None
-    plan: services.Plan
+    plan: plans.Plan
     failed_payments: int
     last_failed_at: datetime | None
     card_last4: str | None
@@ -43,7 +96,7 @@ def _latest_subscription_id(user_id: Any) -> Any:
     return (
         select(candidate.id)
         .where(candidate.user_id == user_id)
-        .order_by(*services.current_first(candidate))
+        .order_by(*plans.current_first(candidate))
         .limit(1)
         .correlate(User)
         .scalar_subquery()
@@ -53,7 +106,7 @@ def _latest_subscription_id(user_id: Any) -> Any:
 def _pro_condition(now: datetime) -> ColumnElement[bool]:
     return or_(
         and_(
-            Subscription.status.in_([s.value for s in services.PRO_STATUSES]),
+            Subscription.status.in_([s.value for s in plans.PRO_STATUSES]),
             or_(
                 Subscription.cancel_at_period_end.is_(False),
                 Subscription.current_period_end.is_(None),
@@ -123,7 +176,7 @@ def rows_for(users: list[User]) -> list[InvestorBilling]:
         InvestorBilling(
             user=user,
             subscription=subscriptions.get(user.id),
-            plan=services.PRO if services.grants_pro(subscriptions.get(user.id), now) else services.FREE,
+            plan=plans.PRO if plans.grants_pro(subscriptions.get(user.id), now) else plans.FREE,
             failed_payments=int(failures.get(user.id, (0, None))[0]),
             last_failed_at=failures.get(user.id, (0, None))[1],
             card_last4=cards.get(user.id),

@@ -26,7 +26,7 @@ from werkzeug.wrappers import Response
 
 from dealflow.auth.decorators import role_required
 from dealflow.auth.sessions import signed_in_user
-from dealflow.billing import gateway, labels, services, webhooks
+from dealflow.billing import cards, errors, gateway, labels, plans, queries, subscriptions, webhooks
 from dealflow.billing.forms import CardForm, ChangePlanForm, SubscribeForm
 from dealflow.extensions import csrf, db, limiter
 from dealflow.models import Role, Subscription
@@ -45,7 +45,7 @@ SETUP_PURPOSES = ("subscribe", "change_card")
 def billing_template_globals() -> dict[str, Any]:
     """Lazy helpers for every page: the signed-in investor's plan and whether a payment failed."""
     return {
-        "billing_enabled": services.billing_enabled,
+        "billing_enabled": plans.billing_enabled,
         "current_plan": current_plan,
         "billing_notice": billing_notice,
         "plan_limit": plan_limit,
@@ -60,31 +60,31 @@ def _signed_in_investor_billing() -> bool:
         has_request_context()
         and current_user.is_authenticated
         and current_user.role == Role.INVESTOR
-        and services.billing_enabled()
+        and plans.billing_enabled()
     )
 
 
 def _request_subscription() -> Subscription | None:
     """The signed-in investor's current subscription, read once per request: the plan and the banner share it."""
     if "billing_subscription" not in g:
-        g.billing_subscription = services.current_subscription(int(current_user.id))
+        g.billing_subscription = plans.current_subscription(int(current_user.id))
     subscription: Subscription | None = g.billing_subscription
     return subscription
 
 
-def current_plan() -> services.Plan:
+def current_plan() -> plans.Plan:
     """The signed-in user's plan (Free for everyone but investors, and for everyone while billing is off)."""
     if not _signed_in_investor_billing():
-        return services.FREE
-    return services.plan_for(signed_in_user(), _request_subscription())
+        return plans.FREE
+    return plans.plan_for(signed_in_user(), _request_subscription())
 
 
-def plan_limit(feature: str) -> services.PlanLimitReached | None:
+def plan_limit(feature: str) -> plans.PlanLimitReached | None:
     """What the upgrade prompt shows when the signed-in user's plan lacks the feature, else None."""
     plan = current_plan()
-    if plan.allows(services.Feature(feature)):
+    if plan.allows(plans.Feature(feature)):
         return None
-    return services.PlanLimitReached(services.Feature(feature), plan=plan)
+    return plans.PlanLimitReached(plans.Feature(feature), plan=plan)
 
 
 def billing_notice() -> Subscription | None:
@@ -92,7 +92,7 @@ def billing_notice() -> Subscription | None:
     if not _signed_in_investor_billing():
         return None
     subscription = _request_subscription()
-    return subscription if subscription is not None and subscription.status in services.BEHIND_STATUSES else None
+    return subscription if subscription is not None and subscription.status in plans.BEHIND_STATUSES else None
 
 
 @bp.app_template_filter("cents")
@@ -112,14 +112,14 @@ def _with_stripe_js(page: str) -> Response:
 @investor_required
 def index() -> str:
     """Current plan, status, renewal date, card and invoices; the buttons to subscribe, change, cancel, resume."""
-    summary = services.summary_of(signed_in_user())
+    summary = queries.summary_of(signed_in_user())
     return render_template(
-        "billing/index.html", summary=summary, free_intro_limit=services.free_intro_requests_per_month()
+        "billing/index.html", summary=summary, free_intro_limit=plans.free_intro_requests_per_month()
     )
 
 
 def _card_page(
-    form: SubscribeForm | CardForm, *, price: services.Price | None, error: str | None = None, status: int = 200
+    form: SubscribeForm | CardForm, *, price: plans.Price | None, error: str | None = None, status: int = 200
 ) -> Response:
     config = current_app.config
     page = render_template(
@@ -137,11 +137,11 @@ def _card_page(
     return response
 
 
-def _refusal_status(exc: services.BillingError) -> int:
-    return 503 if isinstance(exc, services.BillingUnavailable) else 200
+def _refusal_status(exc: errors.BillingError) -> int:
+    return 503 if isinstance(exc, errors.BillingUnavailable) else 200
 
 
-def _end_refused(exc: services.BillingError) -> None:
+def _end_refused(exc: errors.BillingError) -> None:
     """Roll a refused request back, unless Stripe acted before refusing (then our records must say so too)."""
     if exc.keep:
         db.session.commit()
@@ -153,13 +153,13 @@ def _end_refused(exc: services.BillingError) -> None:
 @investor_required
 def checkout(price_key: str) -> Response:
     """The card form for Pro, monthly or yearly: Stripe.js collects the card, our server never sees it."""
-    price = services.price_by_key(price_key)
+    price = plans.price_by_key(price_key)
     if price is None:
         raise NotFound()
-    if not services.billing_enabled():
+    if not plans.billing_enabled():
         flash(_("Billing is not set up on this server: everyone is on the Free plan."), "info")
         return redirect(url_for("billing.index"))
-    if services.live_subscription(signed_in_user()) is not None:
+    if plans.live_subscription(signed_in_user()) is not None:
         flash(_("You already have a subscription: change its plan below."), "info")
         return redirect(url_for("billing.index"))
     return _card_page(SubscribeForm(formdata=None, price=price.key), price=price)
@@ -174,10 +174,10 @@ def setup_intent() -> tuple[Response, int]:
     if purpose not in SETUP_PURPOSES:
         return jsonify(error=_("Reload the page and try again.")), 400
     try:
-        client_secret = services.start_card_setup(signed_in_user(), purpose=purpose)
-    except services.BillingError as exc:
+        client_secret = cards.start_card_setup(signed_in_user(), purpose=purpose)
+    except errors.BillingError as exc:
         db.session.rollback()
-        return jsonify(error=str(exc.message)), 503 if isinstance(exc, services.BillingUnavailable) else 400
+        return jsonify(error=str(exc.message)), 503 if isinstance(exc, errors.BillingUnavailable) else 400
     db.session.commit()  # the Stripe customer is kept even if the card is never entered
     return jsonify(client_secret=client_secret), 200
 
@@ -187,18 +187,18 @@ def setup_intent() -> tuple[Response, int]:
 def subscribe() -> Response:
     """Create the subscription with the card Stripe.js confirmed; nothing is kept if Stripe refuses or is down."""
     form = SubscribeForm()
-    price = services.price_by_key(form.price.data)
+    price = plans.price_by_key(form.price.data)
     if not form.validate_on_submit() or price is None:
         flash(_("Enter your card again."), "danger")
         return redirect(url_for("billing.index"))
     try:
-        services.subscribe(
+        subscriptions.subscribe(
             signed_in_user(),
             price_key=price.key,
             setup_intent_id=form.setup_intent.data or "",
             ip=request.remote_addr,
         )
-    except services.BillingError as exc:
+    except errors.BillingError as exc:
         _end_refused(exc)
         return _card_page(
             SubscribeForm(formdata=None, price=price.key),
@@ -215,7 +215,7 @@ def subscribe() -> Response:
 @investor_required
 def change_card() -> Response:
     """Replace the card future invoices are charged to."""
-    if not services.billing_enabled():
+    if not plans.billing_enabled():
         return redirect(url_for("billing.index"))
     form = CardForm()
     if request.method == "POST":
@@ -223,14 +223,14 @@ def change_card() -> Response:
             flash(_("Enter your card again."), "danger")
             return redirect(url_for("billing.change_card"))
         try:
-            change = services.change_card(
+            change = cards.change_card(
                 signed_in_user(), setup_intent_id=form.setup_intent.data or "", ip=request.remote_addr
             )
-        except services.BillingError as exc:
+        except errors.BillingError as exc:
             _end_refused(exc)
             return _card_page(CardForm(formdata=None), price=None, error=str(exc.message), status=_refusal_status(exc))
         db.session.commit()  # the card is the default at Stripe whatever became of the failed payment
-        if change.recovery == services.Recovery.DECLINED:
+        if change.recovery == cards.Recovery.DECLINED:
             if change.reason:
                 error = _(
                     "Your new card is saved, but the failed payment was declined again: %(reason)s",
@@ -239,9 +239,9 @@ def change_card() -> Response:
             else:
                 error = _("Your new card is saved, but the failed payment was declined again. Try another card.")
             return _card_page(CardForm(formdata=None), price=None, error=error)
-        if change.recovery == services.Recovery.PAID:
+        if change.recovery == cards.Recovery.PAID:
             flash(_("Your new card is saved and the failed payment has gone through: Pro is active again."), "success")
-        elif change.recovery == services.Recovery.NOT_TRIED:
+        elif change.recovery == cards.Recovery.NOT_TRIED:
             flash(
                 _(
                     "Your new card is saved, but the failed payment could not be charged to it just now. "
@@ -258,7 +258,7 @@ def change_card() -> Response:
 def _subscription_change(change: Any, done: Any) -> Response:
     try:
         change()
-    except services.BillingError as exc:
+    except errors.BillingError as exc:
         db.session.rollback()
         flash(str(exc.message), "danger")
     else:
@@ -275,7 +275,7 @@ def cancel() -> Response:
         raise NotFound()
     user = signed_in_user()
     return _subscription_change(
-        lambda: services.cancel_at_period_end(user, ip=request.remote_addr),
+        lambda: subscriptions.cancel_at_period_end(user, ip=request.remote_addr),
         _l("Your subscription will end at the end of the current period. You keep Pro until then."),
     )
 
@@ -288,7 +288,7 @@ def resume() -> Response:
         raise NotFound()
     user = signed_in_user()
     return _subscription_change(
-        lambda: services.resume(user, ip=request.remote_addr),
+        lambda: subscriptions.resume(user, ip=request.remote_addr),
         _l("Your subscription will renew as before."),
     )
 
@@ -302,7 +302,7 @@ def change_plan() -> Response:
         raise NotFound()
     user = signed_in_user()
     return _subscription_change(
-        lambda: services.change_plan(user, price_key=form.price.data or "", ip=request.remote_addr),
+        lambda: subscriptions.change_plan(user, price_key=form.price.data or "", ip=request.remote_addr),
         _l("Your plan is changed."),
     )
 
@@ -311,7 +311,7 @@ def change_plan() -> Response:
 @csrf.exempt
 def webhook() -> tuple[Response, int]:
     """Stripe's events, verified by their signature (the only form on the site without a CSRF token)."""
-    if not services.billing_enabled():
+    if not plans.billing_enabled():
         raise NotFound()
     try:
         event = gateway.verified_event(request.get_data(cache=False), request.headers.get("Stripe-Signature"))
@@ -320,7 +320,7 @@ def webhook() -> tuple[Response, int]:
         return jsonify(error="invalid signature"), 400
     try:
         outcome = webhooks.process_event(event)
-    except services.BillingUnavailable as exc:
+    except errors.BillingUnavailable as exc:
         db.session.rollback()
         log.warning("Stripe event %s not applied, Stripe will send it again: %s", event.get("id"), exc)
         return jsonify(error="try again later"), 503

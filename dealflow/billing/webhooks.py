@@ -16,9 +16,9 @@ from datetime import UTC, datetime
 from sqlalchemy.exc import IntegrityError
 
 from dealflow import audit
-from dealflow.billing import gateway, services
+from dealflow.billing import cards, errors, gateway, mirror, plans
 from dealflow.billing.gateway import StripeData
-from dealflow.billing.services import STRIPE_ACTOR, RemoteSubscription, Snapshot
+from dealflow.billing.mirror import STRIPE_ACTOR, RemoteSubscription, Snapshot
 from dealflow.extensions import db
 from dealflow.models import StripeEvent, Subscription, SubscriptionStatus, utcnow
 
@@ -27,8 +27,8 @@ log = logging.getLogger(__name__)
 Handler = Callable[[StripeData, datetime, str], None]
 
 
-def _unavailable(exc: gateway.GatewayError) -> services.BillingUnavailable:
-    return services.BillingUnavailable(str(exc))
+def _unavailable(exc: gateway.GatewayError) -> errors.BillingUnavailable:
+    return errors.BillingUnavailable(str(exc))
 
 
 def _first_delivery(event_id: str, event_type: str) -> bool:
@@ -53,13 +53,13 @@ def _read_subscription(subscription_id: str, event_id: str) -> RemoteSubscriptio
 
 
 def _apply(remote: RemoteSubscription, at: datetime, event_id: str) -> Subscription | None:
-    before = Snapshot.of(services.subscription_by_stripe_id(remote.id))
+    before = Snapshot.of(mirror.subscription_by_stripe_id(remote.id))
     try:
-        applied = services.apply_remote_subscription(remote, at=at)
+        applied = mirror.apply_remote_subscription(remote, at=at)
     except gateway.GatewayError as exc:
         raise _unavailable(exc) from exc
     if applied is not None:
-        services.record_changes(before, applied, actor=None, event_id=event_id)
+        mirror.record_changes(before, applied, actor=None, event_id=event_id)
     return applied
 
 
@@ -72,7 +72,7 @@ def _refresh_from_stripe(row: Subscription, event_id: str) -> None:
 
 def _on_subscription(obj: StripeData, at: datetime, event_id: str) -> None:
     remote = RemoteSubscription.from_stripe(obj)
-    row = services.subscription_by_stripe_id(remote.id)
+    row = mirror.subscription_by_stripe_id(remote.id)
     if row is not None and at <= row.state_at:
         # No newer than what we hold: the event may be stale, so ask Stripe what is true now.
         _refresh_from_stripe(row, event_id)
@@ -81,14 +81,14 @@ def _on_subscription(obj: StripeData, at: datetime, event_id: str) -> None:
 
 
 def _invoice_owner(obj: StripeData) -> int | None:
-    customer = services.customer_by_stripe_id(services.stripe_id(obj.get("customer")))
+    customer = mirror.customer_by_stripe_id(mirror.stripe_id(obj.get("customer")))
     return customer.user_id if customer else None
 
 
 def _refresh_invoice(obj: StripeData, user_id: int, event_id: str) -> None:
     """Mirror the invoice as Stripe has it now, not as an event no newer than our state described it."""
     try:
-        services.upsert_invoice(gateway.retrieve_invoice(str(obj["id"])), user_id=user_id)
+        mirror.upsert_invoice(gateway.retrieve_invoice(str(obj["id"])), user_id=user_id)
     except gateway.NotFoundAtStripe:
         log.warning("Stale event %s for invoice %s, which Stripe no longer has", event_id, obj.get("id"))
     except gateway.GatewayError as exc:
@@ -100,8 +100,8 @@ def _on_invoice_paid(obj: StripeData, at: datetime, event_id: str) -> None:
     if user_id is None:
         return
     # A paid invoice stays paid, so the invoice itself is safe to keep whatever the order of events.
-    services.upsert_invoice({**obj, "status": "paid"}, user_id=user_id, at=at)
-    row = services.subscription_by_stripe_id(services.subscription_id_of_invoice(obj))
+    mirror.upsert_invoice({**obj, "status": "paid"}, user_id=user_id, at=at)
+    row = mirror.subscription_by_stripe_id(mirror.subscription_id_of_invoice(obj))
     if row is None:
         return
     if at <= row.state_at:
@@ -109,22 +109,22 @@ def _on_invoice_paid(obj: StripeData, at: datetime, event_id: str) -> None:
         _refresh_from_stripe(row, event_id)
         return
     before = Snapshot.of(row)
-    if row.status in services.BEHIND_STATUSES:
+    if row.status in plans.BEHIND_STATUSES:
         row.status = SubscriptionStatus.ACTIVE
         row.past_due_since = row.grace_until = None
     # The payment is news about the subscription: an older failure arriving later must not undo it.
     row.state_at = at
     db.session.flush()
-    services.record_changes(before, row, actor=None, event_id=event_id)
+    mirror.record_changes(before, row, actor=None, event_id=event_id)
 
 
 def _on_invoice_payment_failed(obj: StripeData, at: datetime, event_id: str) -> None:
     user_id = _invoice_owner(obj)
     if user_id is None:
         return
-    invoice_id = services.stripe_id(obj.get("id"))
-    held = services.invoice_by_stripe_id(invoice_id)
-    row = services.subscription_by_stripe_id(services.subscription_id_of_invoice(obj))
+    invoice_id = mirror.stripe_id(obj.get("id"))
+    held = mirror.invoice_by_stripe_id(invoice_id)
+    row = mirror.subscription_by_stripe_id(mirror.subscription_id_of_invoice(obj))
     if (held is not None and held.status == "paid") or (row is not None and at <= row.state_at):
         # No newer than what we hold, or about an invoice paid since: the failure may be over, so keep what
         # Stripe says now of the invoice and the subscription, not what the event said then.
@@ -132,14 +132,14 @@ def _on_invoice_payment_failed(obj: StripeData, at: datetime, event_id: str) -> 
         if row is not None:
             _refresh_from_stripe(row, event_id)
     else:
-        services.upsert_invoice(obj, user_id=user_id, at=at)
-        if row is not None and row.status in (*services.PRO_STATUSES, SubscriptionStatus.PAST_DUE):
+        mirror.upsert_invoice(obj, user_id=user_id, at=at)
+        if row is not None and row.status in (*plans.PRO_STATUSES, SubscriptionStatus.PAST_DUE):
             row.status = SubscriptionStatus.PAST_DUE
-            services.start_grace(row, at)
+            mirror.start_grace(row, at)
             # The failure is news about the subscription too: an older "active" arriving later must not undo it.
             row.state_at = max(row.state_at, at)
     # That the attempt failed stays true in any order: the invoice and the audit log keep it.
-    invoice = services.invoice_by_stripe_id(invoice_id)
+    invoice = mirror.invoice_by_stripe_id(invoice_id)
     if invoice is not None and (invoice.payment_failed_at is None or invoice.payment_failed_at < at):
         invoice.payment_failed_at = at
     db.session.flush()
@@ -162,12 +162,12 @@ def _on_invoice_payment_failed(obj: StripeData, at: datetime, event_id: str) -> 
 
 def _on_setup_intent_succeeded(obj: StripeData, at: datetime, event_id: str) -> None:
     """A card confirmed in Stripe.js becomes the default even if the browser never came back to us."""
-    customer = services.customer_by_stripe_id(services.stripe_id(obj.get("customer")))
-    payment_method_id = services.stripe_id(obj.get("payment_method"))
+    customer = mirror.customer_by_stripe_id(mirror.stripe_id(obj.get("customer")))
+    payment_method_id = mirror.stripe_id(obj.get("payment_method"))
     if customer is None or payment_method_id is None or customer.default_payment_method_id == payment_method_id:
         return
     try:
-        services.make_default_card(customer, payment_method_id)
+        cards.make_default_card(customer, payment_method_id)
     except gateway.NotFoundAtStripe:
         log.warning("Event %s names payment method %s, which Stripe does not have", event_id, payment_method_id)
     except gateway.GatewayError as exc:

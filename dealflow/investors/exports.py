@@ -9,7 +9,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from dealflow.billing.services import Feature, require_feature
+from dealflow.billing.plans import Feature, require_feature
 from dealflow.extensions import db
 from dealflow.labels import PIPELINE_LABELS
 from dealflow.models import Bookmark, Role, User

@@ -15,7 +15,7 @@ from werkzeug.wrappers import Response
 
 from dealflow.auth.decorators import investor_access_required, role_required
 from dealflow.auth.sessions import signed_in_user
-from dealflow.billing import services as billing
+from dealflow.billing import plans as billing
 from dealflow.extensions import db, limiter
 from dealflow.investors import services
 from dealflow.investors.forms import BookmarkForm, InvestorProfileForm, RenameSearchForm, SaveSearchForm
@@ -236,7 +236,7 @@ def export_bookmarks() -> str | tuple[str, int] | Response:
     from flask import current_app
 
     from dealflow import audit
-    from dealflow.billing.services import PlanLimitReached
+    from dealflow.billing.plans import PlanLimitReached
     from dealflow.investors import exports
 
     user = signed_in_user()

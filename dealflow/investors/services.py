@@ -185,7 +185,7 @@ def send_alerts() -> tuple[int, int]:
 
     Alerts are part of Pro: searches of investors on Free are skipped, and keep what they would have sent.
     """
-    from dealflow.billing.services import Feature, plan_of
+    from dealflow.billing.plans import Feature, plan_of
 
     emails = startups_sent = 0
     for saved in db.session.scalars(select(SavedSearch).order_by(SavedSearch.id)).all():

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
-from dealflow.billing import services as billing
+from dealflow.billing import plans as billing
 from dealflow.extensions import db
 from dealflow.models import IntroRequest, IntroStatus, MatchProgress, Startup, User
 

@@ -11,7 +11,7 @@ from werkzeug.wrappers import Response
 
 from dealflow.auth.decorators import founder_required, role_required
 from dealflow.auth.sessions import signed_in_user
-from dealflow.billing import services as billing
+from dealflow.billing import plans as billing
 from dealflow.extensions import db, limiter
 from dealflow.matches import queries, services
 from dealflow.matches.forms import CloseAnswerForm, IntroAnswerForm, IntroRequestForm, ProgressForm

@@ -16,7 +16,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from dealflow.billing import services as billing
+from dealflow.billing import plans as billing
 from dealflow.extensions import db
 from dealflow.matches import ledger, queries
 from dealflow.models import (

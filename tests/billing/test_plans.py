@@ -15,7 +15,7 @@ from sqlalchemy import event, select
 
 from config import ConfigError
 from dealflow import create_app
-from dealflow.billing import services
+from dealflow.billing import plans
 from dealflow.extensions import db
 from dealflow.investors import services as investor_services
 from dealflow.investors.queries import DiscoveryQuery
@@ -37,8 +37,8 @@ def billing_on(app: Flask, monkeypatch: pytest.MonkeyPatch) -> None:
 def test_with_billing_off_everyone_is_on_free_and_nothing_crashes(auth: Auth, client: FlaskClient) -> None:
     user = investor()
     give_pro(user)  # even a subscription row does not count while billing is off
-    assert services.plan_of(user) == services.FREE
-    assert services.intro_requests_left(user, 0) == 3
+    assert plans.plan_of(user) == plans.FREE
+    assert plans.intro_requests_left(user, 0) == 3
     auth.login(user.email, PASSWORD)
     page = client.get("/billing/")
     assert page.status_code == 200
@@ -53,60 +53,60 @@ def test_with_billing_off_everyone_is_on_free_and_nothing_crashes(auth: Auth, cl
 
 def test_free_allows_three_intro_requests_a_calendar_month(billing_on: None) -> None:
     user = investor()
-    assert [services.intro_requests_left(user, used) for used in range(5)] == [3, 2, 1, 0, 0]
-    services.require_intro_allowance(user, used_this_month=2)
-    with pytest.raises(services.PlanLimitReached) as refused:
-        services.require_intro_allowance(user, used_this_month=3)
+    assert [plans.intro_requests_left(user, used) for used in range(5)] == [3, 2, 1, 0, 0]
+    plans.require_intro_allowance(user, used_this_month=2)
+    with pytest.raises(plans.PlanLimitReached) as refused:
+        plans.require_intro_allowance(user, used_this_month=3)
     limit = refused.value
-    assert limit.feature == services.Feature.INTRO_REQUESTS
-    assert limit.plan == services.FREE
+    assert limit.feature == plans.Feature.INTRO_REQUESTS
+    assert limit.plan == plans.FREE
     assert (limit.limit, limit.used) == (3, 3)
     assert limit.message == "You have used all 3 intro requests of the Free plan this month."
 
 
 def test_the_free_limit_comes_from_settings(billing_on: None, app: Flask, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(app.config, "FREE_INTRO_REQUESTS_PER_MONTH", 5)
-    assert services.intro_requests_left(investor(), 3) == 2
+    assert plans.intro_requests_left(investor(), 3) == 2
 
 
 def test_the_calendar_month_is_counted_in_kazakhstan_time(billing_on: None) -> None:
     # 20:30 UTC on 31 March is already 1 April in Astana and Almaty (UTC+5).
-    start = services.intro_month_start(datetime(2026, 3, 31, 20, 30, tzinfo=UTC))
+    start = plans.intro_month_start(datetime(2026, 3, 31, 20, 30, tzinfo=UTC))
     assert start == datetime(2026, 3, 31, 19, 0, tzinfo=UTC)
-    assert services.intro_month_start(datetime(2026, 3, 15, tzinfo=UTC)) == datetime(2026, 2, 28, 19, 0, tzinfo=UTC)
+    assert plans.intro_month_start(datetime(2026, 3, 15, tzinfo=UTC)) == datetime(2026, 2, 28, 19, 0, tzinfo=UTC)
 
 
 def test_pro_grace_and_the_end_of_a_cancelled_period(billing_on: None) -> None:
     user = investor()
     subscription = give_pro(user)
-    assert services.plan_of(user) == services.PRO
-    assert services.intro_requests_left(user, 99) is None
+    assert plans.plan_of(user) == plans.PRO
+    assert plans.intro_requests_left(user, 99) is None
     subscription.cancel_at_period_end = True
     subscription.current_period_end = utcnow() - timedelta(minutes=1)  # its end passed before the webhook came
-    assert services.plan_of(user) == services.FREE
+    assert plans.plan_of(user) == plans.FREE
     subscription.cancel_at_period_end = False
     subscription.status = "past_due"
     subscription.grace_until = utcnow() + timedelta(days=1)
-    assert services.plan_of(user) == services.PRO
+    assert plans.plan_of(user) == plans.PRO
     subscription.grace_until = utcnow() - timedelta(seconds=1)
-    assert services.plan_of(user) == services.FREE
+    assert plans.plan_of(user) == plans.FREE
     for status in ("incomplete", "unpaid", "canceled", "incomplete_expired"):
         subscription.status = status
-        assert services.plan_of(user) == services.FREE
+        assert plans.plan_of(user) == plans.FREE
 
 
 def test_founders_never_pay_and_are_never_pro(billing_on: None) -> None:
     owner = founder()
     give_pro(owner)
-    assert services.plan_of(owner) == services.FREE
+    assert plans.plan_of(owner) == plans.FREE
 
 
 def test_the_upgrade_prompt_partial_renders_what_the_limit_carries(billing_on: None, app: Flask) -> None:
     from flask import render_template
 
     user = investor()
-    with pytest.raises(services.PlanLimitReached) as refused:
-        services.require_intro_allowance(user, used_this_month=3)
+    with pytest.raises(plans.PlanLimitReached) as refused:
+        plans.require_intro_allowance(user, used_this_month=3)
     with app.test_request_context("/"):
         html = render_template("billing/_upgrade_prompt.html", limit=refused.value)
     assert "You have used all 3 intro requests of the Free plan this month." in html
@@ -357,7 +357,7 @@ def test_production_with_a_stripe_key_talks_to_stripe_over_https_only(
 def test_production_without_stripe_starts_with_billing_off(production_env: None) -> None:
     app = create_app({"ENV_NAME": "production"})
     with app.app_context():
-        assert not services.billing_enabled()
+        assert not plans.billing_enabled()
 
 
 def test_a_secret_key_without_a_publishable_key_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -399,8 +399,8 @@ def test_sync_plans_is_idempotent(localstripe: LocalStripe) -> None:
         "plan dealflow-pro-monthly-usd: already there",
         "plan dealflow-pro-yearly-usd: already there",
     ]
-    plans = localstripe.api("GET", "/v1/plans", limit="100")["data"]
-    assert sorted((p["id"], p["amount"], p["interval"]) for p in plans) == [
+    stripe_plans = localstripe.api("GET", "/v1/plans", limit="100")["data"]
+    assert sorted((p["id"], p["amount"], p["interval"]) for p in stripe_plans) == [
         ("dealflow-pro-monthly-usd", 4900, "month"),
         ("dealflow-pro-yearly-usd", 49000, "year"),
     ]

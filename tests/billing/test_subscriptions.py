@@ -14,7 +14,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from dealflow.billing import gateway, services
+from dealflow.billing import gateway, plans
 from dealflow.extensions import db
 from dealflow.models import AuditLog, BillingCustomer, BillingInvoice, Subscription, User
 from tests.billing_helpers import (
@@ -52,11 +52,11 @@ def test_subscribing_lifts_the_intro_limit_then_cancel_and_resume(
     stripe_on: LocalStripe, auth: Auth, client: FlaskClient, post_form: Any
 ) -> None:
     user = investor()
-    assert services.plan_of(user) == services.FREE
-    assert services.intro_requests_left(user, used_this_month=2) == 1
-    assert services.intro_requests_left(user, used_this_month=3) == 0
-    with pytest.raises(services.PlanLimitReached) as refused:
-        services.require_intro_allowance(user, used_this_month=3)
+    assert plans.plan_of(user) == plans.FREE
+    assert plans.intro_requests_left(user, used_this_month=2) == 1
+    assert plans.intro_requests_left(user, used_this_month=3) == 0
+    with pytest.raises(plans.PlanLimitReached) as refused:
+        plans.require_intro_allowance(user, used_this_month=3)
     assert refused.value.limit == 3
     assert refused.value.resets_on is not None
 
@@ -65,15 +65,15 @@ def test_subscribing_lifts_the_intro_limit_then_cancel_and_resume(
     assert response.status_code == 302
     assert "Welcome to Pro" in client.get("/billing/").get_data(as_text=True)
 
-    assert services.plan_of(user) == services.PRO
-    assert services.intro_requests_left(user, used_this_month=3) is None
-    services.require_intro_allowance(user, used_this_month=250)  # unlimited: no exception
+    assert plans.plan_of(user) == plans.PRO
+    assert plans.intro_requests_left(user, used_this_month=3) is None
+    plans.require_intro_allowance(user, used_this_month=250)  # unlimited: no exception
     customer = db.session.scalar(select(BillingCustomer).where(BillingCustomer.user_id == user.id))
     assert customer is not None
     assert customer.card_last4 == "4242"
     stripe_customer = stripe_on.api("GET", f"/v1/customers/{customer.stripe_customer_id}")
     assert stripe_customer["invoice_settings"]["default_payment_method"] == customer.default_payment_method_id
-    subscription = services.current_subscription(user.id)
+    subscription = plans.current_subscription(user.id)
     assert subscription is not None
     assert subscription.status == "active"
     assert subscription.stripe_plan_id == "dealflow-pro-monthly-usd"
@@ -93,7 +93,7 @@ def test_subscribing_lifts_the_intro_limit_then_cancel_and_resume(
     db.session.refresh(subscription)
     assert subscription.cancel_at_period_end
     assert stripe_on.api("GET", f"/v1/subscriptions/{subscription.stripe_subscription_id}")["cancel_at_period_end"]
-    assert services.plan_of(user) == services.PRO  # paid until the end of the period
+    assert plans.plan_of(user) == plans.PRO  # paid until the end of the period
     page = client.get("/billing/").get_data(as_text=True)
     assert "Ends on" in page
     assert "Resume the subscription" in page
@@ -143,7 +143,7 @@ def test_switching_to_yearly_bills_the_new_plan(stripe_on: LocalStripe, auth: Au
     subscribe_through_pages(client, stripe_on, "pro_monthly")
     token = csrf_token(client, "/billing/")
     client.post("/billing/plan", data={"csrf_token": token, "price": "pro_yearly"})
-    subscription = services.current_subscription(user.id)
+    subscription = plans.current_subscription(user.id)
     assert subscription is not None
     assert subscription.stripe_plan_id == "dealflow-pro-yearly-usd"
     assert subscription.interval == "year"
@@ -177,7 +177,7 @@ def test_a_declined_card_leaves_no_subscription(stripe_on: LocalStripe, auth: Au
     page = response.get_data(as_text=True)
     assert "Your card was declined" in page
     assert db.session.scalar(select(func.count()).where(Subscription.user_id == user.id)) == 0
-    assert services.plan_of(user) == services.FREE
+    assert plans.plan_of(user) == plans.FREE
     customer_id = db.session.scalar(
         select(BillingCustomer.stripe_customer_id).where(BillingCustomer.user_id == user.id)
     )
@@ -186,7 +186,7 @@ def test_a_declined_card_leaves_no_subscription(stripe_on: LocalStripe, auth: Au
 
     # The declined attempt is over: the next one, with a good card, is a new attempt at Stripe.
     assert subscribe_through_pages(client, stripe_on).status_code == 302
-    assert services.plan_of(user) == services.PRO
+    assert plans.plan_of(user) == plans.PRO
     every = stripe_on.api("GET", "/v1/subscriptions", customer=customer_id, status="all")["data"]
     assert sorted(s["status"] for s in every if s["status"] != "canceled") == ["active"]
 
@@ -208,7 +208,7 @@ def test_a_subscribe_whose_answer_was_lost_is_not_charged_twice_when_tried_again
 
     monkeypatch.setattr(gateway, "create_subscription", answer_lost_the_first_time)
     assert subscribe_through_pages(client, stripe_on).status_code == 503
-    assert services.current_subscription(user.id) is None  # our records know nothing of it
+    assert plans.current_subscription(user.id) is None  # our records know nothing of it
     # The investor types the card again (a new SetupIntent): the attempt goes under the same key.
     assert subscribe_through_pages(client, stripe_on).status_code == 302
 
@@ -221,7 +221,7 @@ def test_a_subscribe_whose_answer_was_lost_is_not_charged_twice_when_tried_again
     paid = [i for i in stripe_on.api("GET", "/v1/invoices", customer=customer_id)["data"] if i["status"] == "paid"]
     assert len(paid) == 1  # charged once
     assert db.session.scalar(select(func.count()).where(Subscription.user_id == user.id)) == 1
-    assert services.plan_of(user) == services.PRO
+    assert plans.plan_of(user) == plans.PRO
 
 
 def test_a_setup_intent_of_another_customer_is_refused(stripe_on: LocalStripe, auth: Auth, client: FlaskClient) -> None:
@@ -240,7 +240,7 @@ def test_a_setup_intent_of_another_customer_is_refused(stripe_on: LocalStripe, a
         "/billing/subscribe", data={"csrf_token": token, "price": "pro_monthly", "setup_intent": theirs}
     )
     assert "This card was not set up for your account" in response.get_data(as_text=True)
-    assert services.current_subscription(thief.id) is None
+    assert plans.current_subscription(thief.id) is None
 
 
 def test_a_stripe_outage_during_subscribe_shows_a_message_and_keeps_no_subscription(
@@ -264,7 +264,7 @@ def test_a_stripe_outage_during_subscribe_shows_a_message_and_keeps_no_subscript
     page = response.get_data(as_text=True)
     assert "Our payment provider is not answering right now. Nothing was charged" in page
     assert db.session.scalar(select(func.count()).where(Subscription.user_id == user.id)) == 0
-    assert services.plan_of(user) == services.FREE
+    assert plans.plan_of(user) == plans.FREE
 
     answer = client.post("/billing/setup-intent", data={"purpose": "subscribe"}, headers={"X-CSRFToken": token})
     assert answer.status_code == 503
@@ -308,7 +308,7 @@ def change_card_through_pages(client: FlaskClient, stripe: LocalStripe, number: 
 def behind_on_payment(client: FlaskClient, stripe: LocalStripe, user: User) -> tuple[Subscription, dict[str, Any]]:
     """A subscriber whose renewal failed at Stripe, told to us by invoice.payment_failed: past due, in grace."""
     assert subscribe_through_pages(client, stripe).status_code == 302
-    subscription = services.current_subscription(user.id)
+    subscription = plans.current_subscription(user.id)
     assert subscription is not None
     invoice = fall_behind(stripe, subscription.stripe_subscription_id)
     assert deliver(client, event("invoice.payment_failed", invoice, created=int(time.time()) + 1)).status_code == 200
@@ -371,7 +371,7 @@ def test_an_unpaid_subscriber_fixes_the_card_and_pays(stripe_on: LocalStripe, au
     subscription.status = "unpaid"
     subscription.past_due_since = subscription.grace_until = None
     db.session.flush()
-    assert services.plan_of(user) == services.FREE
+    assert plans.plan_of(user) == plans.FREE
     page = client.get("/billing/").get_data(as_text=True)
     assert "Pro has lapsed. Update your card to get it back" in page
     assert 'href="/billing/card"' in page
@@ -379,7 +379,7 @@ def test_an_unpaid_subscriber_fixes_the_card_and_pays(stripe_on: LocalStripe, au
     assert change_card_through_pages(client, stripe_on, "5555555555554444").status_code == 302
     db.session.refresh(subscription)
     assert subscription.status == "active"
-    assert services.plan_of(user) == services.PRO
+    assert plans.plan_of(user) == plans.PRO
     assert stripe_on.api("GET", f"/v1/invoices/{invoice['id']}")["status"] == "paid"
     assert audit_actions(user)[-1] == "billing.payment_recovered"
 

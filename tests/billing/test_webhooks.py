@@ -15,7 +15,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
-from dealflow.billing import services
+from dealflow.billing import cards, mirror, plans
 from dealflow.extensions import db
 from dealflow.models import AuditLog, BillingCustomer, BillingInvoice, Bookmark, StripeEvent, Subscription, User
 from tests.billing_helpers import (
@@ -100,10 +100,10 @@ def test_a_bad_or_missing_signature_gets_400_and_changes_nothing(billing_on: Non
         assert response.status_code == 400
     assert db.session.scalar(select(func.count()).select_from(Subscription)) == 0
     assert db.session.scalar(select(func.count()).select_from(StripeEvent)) == 0
-    assert services.plan_of(user) == services.FREE
+    assert plans.plan_of(user) == plans.FREE
 
     assert deliver(client, payload).status_code == 200  # the same event, signed properly
-    assert services.plan_of(user) == services.PRO
+    assert plans.plan_of(user) == plans.PRO
 
 
 def test_the_webhook_needs_no_csrf_token_but_every_form_does(billing_on: None, client: FlaskClient) -> None:
@@ -143,10 +143,10 @@ def test_subscription_updated_before_created_ends_in_stripes_state(stripe_on: Lo
     assert deliver(client, updated).get_json()["outcome"] == "applied"
     assert deliver(client, created).get_json()["outcome"] == "applied"
 
-    row = services.subscription_by_stripe_id(real["id"])
+    row = mirror.subscription_by_stripe_id(real["id"])
     assert row is not None
     assert row.status == "active"  # the older "incomplete" was checked against Stripe, not applied as it came
-    assert services.plan_of(user) == services.PRO
+    assert plans.plan_of(user) == plans.PRO
     subscribed = db.session.scalars(select(AuditLog).where(AuditLog.action == "billing.subscribed")).all()
     assert [e.actor_email for e in subscribed] == ["Stripe"]
 
@@ -184,7 +184,7 @@ def test_a_failed_payment_delivered_after_the_same_invoices_payment_changes_noth
     assert deliver(client, paid).status_code == 200
     assert deliver(client, failed).status_code == 200
 
-    row = services.subscription_by_stripe_id(real["id"])
+    row = mirror.subscription_by_stripe_id(real["id"])
     assert row is not None
     db.session.refresh(row)
     assert row.status == "active"
@@ -209,7 +209,7 @@ def test_an_older_payment_delivered_after_a_newer_failure_keeps_the_subscription
     open_invoice = fall_behind(stripe_on, real["id"])  # at Stripe the subscription is past_due now
     failed = event("invoice.payment_failed", open_invoice, created=now - 30)
     assert deliver(client, failed).status_code == 200
-    row = services.subscription_by_stripe_id(real["id"])
+    row = mirror.subscription_by_stripe_id(real["id"])
     assert row is not None
     assert row.status == "past_due"
     grace = row.grace_until
@@ -302,18 +302,18 @@ def test_a_second_running_subscription_of_a_user_is_not_kept_until_the_first_end
     # Someone subscribes the same customer again in Stripe's dashboard: Stripe charges both.
     second = stripe_on.api("POST", "/v1/subscriptions", customer=first["customer"], **{"items[0][plan]": MONTHLY})
     assert deliver(client, event("customer.subscription.created", second, created=now - 200)).status_code == 200
-    assert services.subscription_by_stripe_id(second["id"]) is None  # the first is still running at Stripe
+    assert mirror.subscription_by_stripe_id(second["id"]) is None  # the first is still running at Stripe
     assert db.session.scalar(select(func.count()).where(Subscription.user_id == user.id)) == 1
 
     stripe_on.api("DELETE", f"/v1/subscriptions/{first['id']}")  # its end has not reached us yet
     assert deliver(client, event("customer.subscription.updated", second, created=now - 100)).status_code == 200
-    kept = services.subscription_by_stripe_id(second["id"])
+    kept = mirror.subscription_by_stripe_id(second["id"])
     assert kept is not None
     assert kept.status == "active"
-    ended = services.subscription_by_stripe_id(first["id"])
+    ended = mirror.subscription_by_stripe_id(first["id"])
     assert ended is not None
     assert ended.status == "canceled"  # read from Stripe to make room
-    assert services.current_subscription(user.id) == kept
+    assert plans.current_subscription(user.id) == kept
 
 
 def test_a_stale_event_while_stripe_is_down_gets_503_and_is_left_for_stripe_to_retry(
@@ -351,8 +351,8 @@ def test_a_failed_payment_gives_past_due_and_seven_days_of_grace(
     db.session.refresh(subscription)
     assert subscription.status == "past_due"
     assert subscription.grace_until == datetime.fromtimestamp(failed_at, UTC) + timedelta(days=7)
-    assert services.plan_of(user) == services.PRO  # still Pro during the grace period
-    assert services.plan_of(user, now=subscription.grace_until + timedelta(seconds=1)) == services.FREE
+    assert plans.plan_of(user) == plans.PRO  # still Pro during the grace period
+    assert plans.plan_of(user, now=subscription.grace_until + timedelta(seconds=1)) == plans.FREE
     invoice = db.session.scalar(select(BillingInvoice).where(BillingInvoice.stripe_invoice_id == "in_failed"))
     assert invoice is not None
     assert invoice.payment_failed_at is not None
@@ -366,7 +366,7 @@ def test_a_failed_payment_gives_past_due_and_seven_days_of_grace(
 
     subscription.grace_until = datetime.now(UTC) - timedelta(minutes=1)  # the week has passed
     db.session.flush()
-    assert services.plan_of(user) == services.FREE
+    assert plans.plan_of(user) == plans.FREE
     page = client.get("/investor/bookmarks").get_data(as_text=True)
     assert "Pro has lapsed" in page
     assert "Call in March" in page
@@ -377,7 +377,7 @@ def test_a_failed_payment_gives_past_due_and_seven_days_of_grace(
     db.session.refresh(subscription)
     assert subscription.status == "active"
     assert subscription.grace_until is None
-    assert services.plan_of(user) == services.PRO
+    assert plans.plan_of(user) == plans.PRO
     assert 'id="billing-banner"' not in client.get("/investor/bookmarks").get_data(as_text=True)
     actions = db.session.scalars(select(AuditLog.action).where(AuditLog.action.like("billing.%"))).all()
     assert actions == ["billing.payment_failed", "billing.payment_recovered"]
@@ -397,7 +397,7 @@ def test_subscription_deleted_ends_pro(billing_on: None, client: FlaskClient) ->
     assert deliver(client, event("customer.subscription.deleted", gone)).status_code == 200
     db.session.refresh(subscription)
     assert subscription.status == "canceled"
-    assert services.plan_of(user) == services.FREE
+    assert plans.plan_of(user) == plans.FREE
     assert db.session.scalar(select(AuditLog.action).where(AuditLog.action == "billing.ended")) == "billing.ended"
 
 
@@ -423,7 +423,7 @@ def test_events_in_stripes_newer_api_shape_are_understood(billing_on: None, clie
         },
     }
     assert deliver(client, event("customer.subscription.created", new_shape)).status_code == 200
-    row = services.subscription_by_stripe_id("sub_new_shape")
+    row = mirror.subscription_by_stripe_id("sub_new_shape")
     assert row is not None
     assert row.interval == "year"
     assert row.current_period_end == datetime.fromtimestamp(end, UTC)
@@ -488,7 +488,7 @@ def test_localstripe_delivers_signed_webhooks_that_update_the_subscription(hooke
     app, stripe = hooked
     with app.app_context():
         user = investor()
-        customer = services.ensure_customer(user)
+        customer = cards.ensure_customer(user)
         db.session.commit()
         user_id, customer_id = user.id, customer.stripe_customer_id
 
@@ -500,7 +500,7 @@ def test_localstripe_delivers_signed_webhooks_that_update_the_subscription(hooke
 
     def row() -> Subscription | None:
         with app.app_context():
-            found = services.subscription_by_stripe_id(made["id"])
+            found = mirror.subscription_by_stripe_id(made["id"])
             if found is not None:
                 db.session.expunge(found)
             return found
@@ -511,7 +511,7 @@ def test_localstripe_delivers_signed_webhooks_that_update_the_subscription(hooke
     with app.app_context():
         user = db.session.get(User, user_id)
         assert user is not None
-        assert services.plan_of(user) == services.PRO
+        assert plans.plan_of(user) == plans.PRO
     paid = wait_for(lambda: _invoice_count(app, user_id))
     assert paid == 1  # invoice.payment_succeeded mirrored the first invoice
 
@@ -521,7 +521,7 @@ def test_localstripe_delivers_signed_webhooks_that_update_the_subscription(hooke
     with app.app_context():
         user = db.session.get(User, user_id)
         assert user is not None
-        assert services.plan_of(user) == services.FREE
+        assert plans.plan_of(user) == plans.FREE
         events = db.session.scalars(select(StripeEvent.type).order_by(StripeEvent.received_at)).all()
         assert "customer.subscription.created" in events
         assert "customer.subscription.deleted" in events
