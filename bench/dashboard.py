@@ -39,9 +39,9 @@ os.environ.setdefault("DEALFLOW_ENV", "development")
 
 from bench.run import free_port, make_database  # noqa: E402
 from dealflow import create_app  # noqa: E402
+from dealflow.evidence import ledger  # noqa: E402
 from dealflow.evidence.counters import month_of  # noqa: E402
 from dealflow.extensions import db  # noqa: E402
-from dealflow.matches import ledger  # noqa: E402
 from dealflow.models import (  # noqa: E402
     LedgerDay,
     LedgerHead,

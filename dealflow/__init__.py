@@ -10,6 +10,21 @@ from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from config import settings_for
+from dealflow import cli, database, errors, i18n, web
+from dealflow.admin.routes import bp as admin_bp
+from dealflow.auth import sessions
+from dealflow.auth.routes import bp as auth_bp
+from dealflow.billing.routes import bp as billing_bp
+from dealflow.evidence.routes import bp as evidence_bp
+from dealflow.extensions import babel, csrf, db, file_store, limiter, login_manager, migrate
+from dealflow.investors.listing import register_listing_events
+from dealflow.investors.routes import bp as investors_bp
+from dealflow.main.notifications import bp as notifications_bp
+from dealflow.main.routes import bp as main_bp
+from dealflow.matches.routes import bp as matches_bp
+from dealflow.notifications import mail
+from dealflow.review.routes import bp as review_bp
+from dealflow.startups.routes import bp as startups_bp
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
@@ -27,9 +42,6 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     register_extensions(app)
     register_blueprints(app)
-
-    from dealflow import cli, errors, web
-
     errors.register_error_handlers(app)
     web.register_request_hooks(app)
     web.register_template_helpers(app)
@@ -39,11 +51,6 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
 def register_extensions(app: Flask) -> None:
     """Bind the unbound extensions of dealflow.extensions to this app."""
-    from dealflow import database, i18n
-    from dealflow.extensions import babel, csrf, db, file_store, limiter, login_manager, migrate
-    from dealflow.investors.listing import register_listing_events
-    from dealflow.notifications import mail
-
     db.init_app(app)
     database.register_engine_events()
     register_listing_events()
@@ -60,25 +67,11 @@ def register_extensions(app: Flask) -> None:
     limiter.init_app(app)
     file_store.init_app(app)
     login_manager.init_app(app)
-
-    from dealflow.auth import sessions
-
     sessions.configure_login_manager(login_manager)
 
 
 def register_blueprints(app: Flask) -> None:
     """Mount every area of the site."""
-    from dealflow.admin.routes import bp as admin_bp
-    from dealflow.auth.routes import bp as auth_bp
-    from dealflow.billing.routes import bp as billing_bp
-    from dealflow.evidence.routes import bp as evidence_bp
-    from dealflow.investors.routes import bp as investors_bp
-    from dealflow.main.notifications import bp as notifications_bp
-    from dealflow.main.routes import bp as main_bp
-    from dealflow.matches.routes import bp as matches_bp
-    from dealflow.review.routes import bp as review_bp
-    from dealflow.startups.routes import bp as startups_bp
-
     app.register_blueprint(main_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(notifications_bp)

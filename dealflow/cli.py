@@ -14,9 +14,9 @@ from dealflow.auth import services as accounts
 from dealflow.billing import errors as billing_errors
 from dealflow.billing import gateway as billing_gateway
 from dealflow.billing import subscriptions as billing_subscriptions
+from dealflow.evidence import ledger
 from dealflow.extensions import db, file_store
 from dealflow.investors import services as investor_services
-from dealflow.matches import ledger
 from dealflow.models import Role, utcnow
 from dealflow.reference.services import sync_reference_data
 from dealflow.startups import uploads

@@ -23,7 +23,6 @@ from dealflow.auth import services as accounts
 from dealflow.billing import plans as billing
 from dealflow.demo_files import demo_deck, demo_logo
 from dealflow.extensions import db
-from dealflow.matches import queries as intro_queries
 from dealflow.matches import services as matches
 from dealflow.models import (
     Currency,
@@ -46,6 +45,7 @@ from dealflow.notifications import mail
 from dealflow.reference.data import REGIONS, RegionRow
 from dealflow.startups import services, uploads
 from dealflow.startups.profile import Profile, TeamMember
+from dealflow.startups.queries import latest_intro
 
 KZT_PER_USD = 520  # the rate migration 0002 starts with
 DEMO_PASSWORD = "Dealflow-demo-2026"  # noqa: S105 -- published in the README for the demo
@@ -503,7 +503,7 @@ def _seed_intros(report: SeedReport, investors: list[User]) -> None:
     if pending is None and listed:  # a founder's inbox always shows one request to answer
         newest = max(listed, key=lambda s: s.id)
         for asker in investors:
-            if intro_queries.latest_intro(asker.id, newest.id) is not None:
+            if latest_intro(asker.id, newest.id) is not None:
                 continue
             try:
                 matches.request_intro(asker, newest, INTRO_MESSAGES[0], at=now - timedelta(hours=2))

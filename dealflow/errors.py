@@ -7,6 +7,8 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
+from dealflow.extensions import db
+
 ERROR_TEXTS = {
     400: (_l("Bad request"), _l("The request could not be understood. Go back and try again.")),
     403: (_l("Access denied"), _l("Your account does not have access to this page.")),
@@ -42,8 +44,6 @@ def handle_csrf_error(_error: CSRFError) -> ErrorPage:
 
 def handle_server_error(_error: InternalServerError) -> ErrorPage:
     """A crash still shows a page in the user's language, with nothing technical."""
-    from dealflow.extensions import db
-
     db.session.rollback()
     return _render(500)
 

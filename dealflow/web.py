@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
-from urllib.parse import urlsplit
 
 import flask_babel
 from flask import Flask, Response, current_app, has_request_context, render_template, request
@@ -15,38 +13,13 @@ from markupsafe import Markup
 from dealflow import labels
 from dealflow.countries import country_name
 from dealflow.fragments import NEXT_SLOT, TOKEN_SLOT, fill_slots, fragments
+from dealflow.http import CONTENT_SECURITY_POLICY
 from dealflow.models import IntroStatus, InvestorKind, PipelineStage, ProgressKind, ProgressStatus
 from dealflow.notifications import services as notification_services
+from dealflow.numbers import format_money, format_usd
 from dealflow.reference.data import SECTORS, STAGES, reference_name, region_name
 from dealflow.startups.fields import FIELD_LABELS
 from dealflow.startups.markdown import render_markdown
-
-
-def content_security_policy(
-    *, scripts: Sequence[str] = (), connects: Sequence[str] = (), frames: Sequence[str] = ()
-) -> str:
-    """The site's policy; a page that needs a third party (Stripe.js on the card form) names its origins."""
-    script_src = " ".join(["'self'", *scripts])
-    connect_src = " ".join(["'self'", *connects])
-    frame_src = "frame-src " + " ".join(frames) + "; " if frames else ""
-    return (
-        "default-src 'self'; img-src 'self' data:; style-src 'self'; "
-        f"script-src {script_src}; font-src 'self'; connect-src {connect_src}; {frame_src}"
-        "frame-ancestors 'none'; form-action 'self'; base-uri 'self'; object-src 'none'"
-    )
-
-
-CONTENT_SECURITY_POLICY = content_security_policy()
-
-
-def safe_next_url(target: str | None) -> str | None:
-    """Return target only when it is a path on this site, never another host."""
-    if not target or "\\" in target or any(ch in target for ch in "\r\n\t"):
-        return None
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
-        return None
-    return target
 
 
 def _security_headers(response: Response) -> Response:
@@ -106,26 +79,6 @@ def _template_globals() -> dict[str, Any]:
         "progress_status_label": lambda status: labels.PROGRESS_STATUS_LABELS[ProgressStatus(status)],
         "investor_kind_label": lambda kind: labels.INVESTOR_KIND_LABELS[InvestorKind(kind)],
     }
-
-
-GROUP_SEPARATORS = {"en": ",", "ru": "\u00a0", "kk": "\u00a0"}
-
-
-def format_money(amount: Any, currency: Any = "USD") -> str:
-    """A whole amount with its sign, digits grouped the page's way: $480,000 or 78 000 000 ₸.
-
-    Written out rather than through Babel: a results page formats dozens of amounts.
-    """
-    if amount is None:
-        return ""
-    separator = GROUP_SEPARATORS.get(str(get_locale()), ",")
-    number = f"{round(amount):,}".replace(",", separator)
-    return f"{number} ₸" if str(currency) == "KZT" else f"${number}"
-
-
-def format_usd(amount: Any) -> str:
-    """A whole-dollar amount in the page's number format."""
-    return format_money(amount, "USD")
 
 
 def register_template_helpers(app: Flask) -> None:

@@ -18,11 +18,10 @@ import pytest
 from flask import Flask
 from sqlalchemy import event
 
-from dealflow.evidence import privacy
+from dealflow.evidence import ledger, privacy
 from dealflow.evidence.queries import add_months
 from dealflow.evidence.tiles import colour_step
 from dealflow.extensions import db
-from dealflow.matches import ledger
 from dealflow.models import EventKind, InvestorKind
 from tests.match_helpers import close, listed, match, ready_investor
 

@@ -20,9 +20,9 @@ from flask import Flask
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import DatabaseError
 
+from dealflow.evidence import ledger
 from dealflow.evidence.counters import month_of
 from dealflow.extensions import db
-from dealflow.matches import ledger
 from dealflow.models import (
     EventKind,
     IntroRequest,

@@ -32,6 +32,7 @@ from dealflow.models import (
     StartupStatus,
 )
 from dealflow.startups import access
+from dealflow.startups.queries import latest_intro
 from tests.billing_helpers import give_pro, turn_billing_on
 from tests.conftest import Auth, csrf_token
 from tests.factories import PASSWORD, UserFactory
@@ -153,7 +154,7 @@ def test_one_pending_request_per_pair_then_withdraw_and_ask_again(app: Flask) ->
     assert post(client, form_page, {"message": "First"}, form_page).status_code == 302
     again = post(client, form_page, {"message": "Second"}, form_page).get_data(as_text=True)
     assert "The founder has not answered yet." in again
-    intro = queries.latest_intro(investor.id, startup.id)
+    intro = latest_intro(investor.id, startup.id)
     assert intro is not None
     post(client, f"/intros/{intro.id}/withdraw", {}, "/investor/intros")
     db.session.refresh(intro)
@@ -395,7 +396,7 @@ def test_each_step_is_emailed_and_notified_in_the_readers_language(app: Flask, s
     assert subject(request_mail) == "Запрос на знакомство с Aral Water от Timur Fund"
     assert "Let us talk about irrigation." in body(request_mail)
 
-    intro = queries.latest_intro(investor.id, startup.id)
+    intro = latest_intro(investor.id, startup.id)
     assert intro is not None
     founder_client = browser(app, owner.email)
     post(founder_client, f"/intros/{intro.id}/answer", {f"i{intro.id}-decision": "accepted"}, "/founder/intros")

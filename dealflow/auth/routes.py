@@ -14,9 +14,9 @@ from dealflow.auth import services, throttle
 from dealflow.auth.forms import LoginForm, PasswordChangeForm, RegisterForm, SettingsForm, show_account_error
 from dealflow.auth.sessions import signed_in_user
 from dealflow.extensions import db, limiter
+from dealflow.http import safe_next_url
 from dealflow.i18n import remember_language
 from dealflow.models import Role, User
-from dealflow.web import safe_next_url
 
 bp = Blueprint("auth", __name__)
 

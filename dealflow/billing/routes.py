@@ -29,9 +29,9 @@ from dealflow.auth.sessions import signed_in_user
 from dealflow.billing import cards, errors, gateway, labels, plans, queries, subscriptions, webhooks
 from dealflow.billing.forms import CardForm, ChangePlanForm, SubscribeForm
 from dealflow.extensions import csrf, db, limiter
+from dealflow.forms import ConfirmForm
+from dealflow.http import content_security_policy
 from dealflow.models import Role, Subscription
-from dealflow.startups.forms import ConfirmForm
-from dealflow.web import content_security_policy
 
 log = logging.getLogger(__name__)
 

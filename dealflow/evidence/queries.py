@@ -18,9 +18,9 @@ from sqlalchemy import func, select
 
 from dealflow.evidence import privacy
 from dealflow.evidence.counters import APPROVED, SUBMITTED
+from dealflow.evidence.ledger import DOMESTIC, FOREIGN, Head, current_head
 from dealflow.evidence.privacy import Shown
 from dealflow.extensions import db
-from dealflow.matches.ledger import DOMESTIC, FOREIGN, Head, current_head
 from dealflow.models import EventKind, LedgerDay, LedgerSlice, StartupFunnel
 from dealflow.reference.data import MAIN_HUB_CODES, REGIONS, SECTORS
 

@@ -16,14 +16,13 @@ from flask_babel import format_date, get_locale
 from flask_babel import gettext as _
 from werkzeug.exceptions import NotFound
 
-from dealflow.evidence import tiles
+from dealflow.evidence import ledger, tiles
 from dealflow.evidence.privacy import HIDDEN, SUPPRESSED, Shown
 from dealflow.evidence.queries import Dashboard, MonthFigures, dashboard
 from dealflow.extensions import limiter
-from dealflow.matches import ledger
 from dealflow.models import utcnow
+from dealflow.numbers import GROUP_SEPARATORS
 from dealflow.reference.data import SECTORS, reference_name, region_name
-from dealflow.web import GROUP_SEPARATORS
 
 bp = Blueprint("evidence", __name__)
 DOWNLOAD_LIMIT = limiter.limit("30 per hour")
@@ -31,7 +30,7 @@ DOWNLOAD_LIMIT = limiter.limit("30 per hour")
 
 @dataclass(frozen=True)
 class Numbers:
-    """Counts and sums as the page shows them, digits grouped by hand as web.format_money does (~300 a page)."""
+    """Counts and sums as the page shows them, digits grouped by hand as numbers.format_money does (~300 a page)."""
 
     separator: str
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from sqlalchemy import select
@@ -13,18 +13,19 @@ from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import NotFound
 from werkzeug.wrappers import Response
 
+from dealflow import audit
 from dealflow.auth.decorators import investor_access_required, role_required
 from dealflow.auth.sessions import signed_in_user
 from dealflow.billing import plans as billing
 from dealflow.extensions import db, limiter
-from dealflow.investors import services
+from dealflow.forms import ConfirmForm
+from dealflow.http import safe_next_url
+from dealflow.investors import exports, services
 from dealflow.investors.forms import BookmarkForm, InvestorProfileForm, RenameSearchForm, SaveSearchForm
 from dealflow.investors.queries import DiscoveryQuery, discover
 from dealflow.investors.rendering import facet_counts_out_of_band, filters_panel, result_cards
 from dealflow.models import Bookmark, InvestorKind, PipelineStage, Role, SavedSearch, Startup
 from dealflow.reference.data import REGIONS, SECTORS, STAGES, reference_name, region_name
-from dealflow.startups.forms import ConfirmForm
-from dealflow.web import safe_next_url
 
 bp = Blueprint("investors", __name__)
 investor_required = role_required(Role.INVESTOR)
@@ -233,16 +234,10 @@ def profile() -> str | Response:
 @investor_required
 def export_bookmarks() -> str | tuple[str, int] | Response:
     """Download the bookmarks with private notes as a spreadsheet file (Pro); Free sees the upgrade prompt."""
-    from flask import current_app
-
-    from dealflow import audit
-    from dealflow.billing.plans import PlanLimitReached
-    from dealflow.investors import exports
-
     user = signed_in_user()
     try:
         body = exports.bookmarks_csv(user, site_url=current_app.config["SITE_URL"], locale=str(get_locale()))
-    except PlanLimitReached as limit:
+    except billing.PlanLimitReached as limit:
         page = render_template("billing/upgrade_required.html", limit=limit, back_url=url_for("investors.bookmarks"))
         return page, 402
     audit.record("bookmarks.exported", actor=user, ip=request.remote_addr)

@@ -14,6 +14,7 @@ from sqlalchemy import Table, delete, literal, select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from dealflow.billing.plans import Feature, plan_of
 from dealflow.countries import is_country
 from dealflow.extensions import db
 from dealflow.investors.queries import DiscoveryQuery, StartupRow, discover
@@ -185,8 +186,6 @@ def send_alerts() -> tuple[int, int]:
 
     Alerts are part of Pro: searches of investors on Free are skipped, and keep what they would have sent.
     """
-    from dealflow.billing.plans import Feature, plan_of
-
     emails = startups_sent = 0
     for saved in db.session.scalars(select(SavedSearch).order_by(SavedSearch.id)).all():
         owner = db.session.get(User, saved.investor_id)

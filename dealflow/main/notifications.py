@@ -8,8 +8,8 @@ from werkzeug.wrappers import Response
 
 from dealflow.auth.sessions import signed_in_user
 from dealflow.extensions import db
+from dealflow.forms import ConfirmForm
 from dealflow.notifications import services
-from dealflow.startups.forms import ConfirmForm
 
 bp = Blueprint("notifications", __name__)
 

@@ -9,10 +9,10 @@ from werkzeug.wrappers import Response
 from dealflow.auth import services as account_services
 from dealflow.auth.sessions import signed_in_user
 from dealflow.extensions import db
+from dealflow.http import safe_next_url
 from dealflow.i18n import remember_language
 from dealflow.main.forms import LanguageForm
 from dealflow.main.queries import home_figures
-from dealflow.web import safe_next_url
 
 bp = Blueprint("main", __name__)
 

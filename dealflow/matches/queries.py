@@ -42,28 +42,6 @@ def pending_intro_count(investor_id: int) -> int:
     )
 
 
-def waiting_for_founder(owner_id: int) -> int:
-    """Intro requests waiting in a founder's inbox."""
-    return (
-        db.session.scalar(
-            select(func.count(IntroRequest.id))
-            .join(Startup, Startup.id == IntroRequest.startup_id)
-            .where(Startup.owner_id == owner_id, IntroRequest.status == IntroStatus.PENDING)
-        )
-        or 0
-    )
-
-
-def latest_intro(investor_id: int, startup_id: int) -> IntroRequest | None:
-    """The investor's newest intro request to the startup, whatever became of it."""
-    return db.session.scalar(
-        select(IntroRequest)
-        .where(IntroRequest.investor_id == investor_id, IntroRequest.startup_id == startup_id)
-        .order_by(IntroRequest.created_at.desc(), IntroRequest.id.desc())
-        .limit(1)
-    )
-
-
 def _with_people() -> list[Any]:
     return [
         selectinload(IntroRequest.investor).selectinload(User.investor_profile),

@@ -13,6 +13,7 @@ from dealflow.auth.decorators import founder_required, role_required
 from dealflow.auth.sessions import signed_in_user
 from dealflow.billing import plans as billing
 from dealflow.extensions import db, limiter
+from dealflow.forms import ConfirmForm
 from dealflow.matches import queries, services
 from dealflow.matches.forms import CloseAnswerForm, IntroAnswerForm, IntroRequestForm, ProgressForm
 from dealflow.models import (
@@ -29,7 +30,7 @@ from dealflow.models import (
     utcnow,
 )
 from dealflow.startups import access
-from dealflow.startups.forms import ConfirmForm
+from dealflow.startups.queries import latest_intro
 from dealflow.startups.services import StartupError
 
 bp = Blueprint("matches", __name__)
@@ -81,7 +82,7 @@ def request_intro(startup_id: int) -> str | Response:
         "matches/request.html",
         startup=startup,
         form=form,
-        intro=queries.latest_intro(investor.id, startup.id),
+        intro=latest_intro(investor.id, startup.id),
         limit=limit,
         left=billing.intro_requests_left(investor, used),
     )

@@ -17,8 +17,9 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from dealflow.billing import plans as billing
+from dealflow.evidence import ledger
 from dealflow.extensions import db
-from dealflow.matches import ledger, queries
+from dealflow.matches import queries
 from dealflow.models import (
     Currency,
     EventKind,
@@ -35,6 +36,7 @@ from dealflow.models import (
     utcnow,
 )
 from dealflow.notifications import services as notifications
+from dealflow.startups.queries import latest_intro
 from dealflow.startups.services import StartupError, to_usd
 
 MAX_MESSAGE_LENGTH = 1000
@@ -80,7 +82,7 @@ def request_intro(investor: User, startup: Startup, message: str, *, at: datetim
     text = _clean(message, MAX_MESSAGE_LENGTH, "message")
     if text is None:
         raise MatchError(_l("Write a short message to the founder: who you are and why this startup."), "message")
-    latest = queries.latest_intro(investor.id, startup.id)
+    latest = latest_intro(investor.id, startup.id)
     if latest is not None and latest.status == IntroStatus.PENDING:
         raise MatchError(_l("You have already asked for this intro. The founder has not answered yet."))
     if latest is not None and latest.status == IntroStatus.ACCEPTED:

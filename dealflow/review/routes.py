@@ -11,11 +11,11 @@ from werkzeug.wrappers import Response
 from dealflow.auth.decorators import staff_required
 from dealflow.auth.sessions import signed_in_user
 from dealflow.extensions import db
+from dealflow.forms import ConfirmForm
 from dealflow.models import ReviewClaim, Role, Sector, Startup, StartupStatus, User
 from dealflow.review import queries, services
 from dealflow.review.forms import DecisionForm, RubricForm
 from dealflow.startups import services as startups
-from dealflow.startups.forms import ConfirmForm
 from dealflow.startups.profile import Profile
 from dealflow.startups.queries import profile_view, review_history
 

@@ -266,7 +266,3 @@ class StartupForm(FlaskForm):
             deck_file_id=deck_file_id,
             deck_visibility=_choice(DeckVisibility, self.deck_visibility.data) or DeckVisibility.VERIFIED_INVESTORS,
         )
-
-
-class ConfirmForm(FlaskForm):
-    """A button that changes state: only its CSRF token matters."""

@@ -1,4 +1,4 @@
-"""Reads for founders' pages and for the startup page."""
+"""Reads for founders' pages and for the startup page, including the intro requests they show."""
 
 from __future__ import annotations
 
@@ -6,13 +6,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from flask import abort
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from dealflow.extensions import db
 from dealflow.models import (
     OPEN_REVISION_STATUSES,
     FileKind,
+    IntroRequest,
+    IntroStatus,
     Region,
     ReviewEvent,
     Sector,
@@ -115,3 +117,25 @@ def own_file(file_id: str | None, owner_id: int, kind: FileKind) -> StoredFile |
     if stored is None or stored.owner_id != owner_id or stored.kind != kind:
         return None
     return stored
+
+
+def waiting_for_founder(owner_id: int) -> int:
+    """Intro requests waiting in a founder's inbox."""
+    return (
+        db.session.scalar(
+            select(func.count(IntroRequest.id))
+            .join(Startup, Startup.id == IntroRequest.startup_id)
+            .where(Startup.owner_id == owner_id, IntroRequest.status == IntroStatus.PENDING)
+        )
+        or 0
+    )
+
+
+def latest_intro(investor_id: int, startup_id: int) -> IntroRequest | None:
+    """The investor's newest intro request to the startup, whatever became of it."""
+    return db.session.scalar(
+        select(IntroRequest)
+        .where(IntroRequest.investor_id == investor_id, IntroRequest.startup_id == startup_id)
+        .order_by(IntroRequest.created_at.desc(), IntroRequest.id.desc())
+        .limit(1)
+    )

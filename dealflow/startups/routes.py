@@ -14,18 +14,20 @@ from werkzeug.wrappers import Response
 from dealflow.auth.decorators import founder_required
 from dealflow.auth.sessions import signed_in_user
 from dealflow.extensions import db, file_store, limiter
-from dealflow.matches import queries as intro_queries
+from dealflow.forms import ConfirmForm
 from dealflow.models import Bookmark, FileKind, Role, Startup, StartupStatus, StoredFile, User
 from dealflow.startups import access, services, uploads
-from dealflow.startups.forms import ConfirmForm, StartupForm
+from dealflow.startups.forms import StartupForm
 from dealflow.startups.profile import Profile
 from dealflow.startups.queries import (
     dashboard_items,
+    latest_intro,
     own_file,
     owned_startup_or_404,
     profile_view,
     review_history,
     startup_by_slug_or_404,
+    waiting_for_founder,
 )
 
 bp = Blueprint("startups", __name__)
@@ -40,7 +42,7 @@ def dashboard() -> str:
         "startups/dashboard.html",
         items=dashboard_items(founder.id),
         confirm=ConfirmForm(),
-        waiting_intros=intro_queries.waiting_for_founder(founder.id),
+        waiting_intros=waiting_for_founder(founder.id),
     )
 
 
@@ -271,7 +273,7 @@ def startup_page(slug: str) -> str:
             select(Bookmark.id).where(Bookmark.investor_id == user.id, Bookmark.startup_id == startup.id)
         )
         is not None,
-        intro=intro_queries.latest_intro(user.id, startup.id) if user.role == Role.INVESTOR else None,
+        intro=latest_intro(user.id, startup.id) if user.role == Role.INVESTOR else None,
     )
 
 
