@@ -443,6 +443,16 @@ def _plan_intro(rng: random.Random, investor: User, startup: Startup, now: datet
         step(answer, lambda at: matches.withdraw_intro(investor, holder["intro"], at=at))
         return
     step(answer, lambda at: matches.accept_intro(startup.owner, holder["intro"], "Happy to talk.", at=at))
+    _plan_deal(rng, investor, startup, holder, answer, step)
+
+
+Step = Callable[[datetime, Callable[[datetime], None]], None]
+
+
+def _plan_deal(
+    rng: random.Random, investor: User, startup: Startup, holder: dict[str, Any], answer: datetime, step: Step
+) -> None:
+    """What may follow an accepted intro: a meeting, a term sheet, a close and the founder's confirmation."""
     met = answer + timedelta(days=rng.uniform(2, 25))
     if rng.random() > 0.7:
         return

@@ -25,7 +25,7 @@ from typing import Any, cast
 from sqlalchemy import Connection, Result, Table, func, select
 
 from dealflow.evidence import counters
-from dealflow.evidence.privacy import Disclosure, Shown, format_cents, is_hidden, is_suppressed
+from dealflow.evidence.privacy import Disclosure, Published, Shown, format_cents, is_hidden, is_suppressed
 from dealflow.extensions import db
 from dealflow.models import (
     Base,
@@ -531,7 +531,27 @@ def published_aggregates() -> Aggregates:
         for model in (LedgerRollup, LedgerSlice, StartupFunnel)
     )
     counts, money = Disclosure(), Disclosure(money=True)
-    cells: dict[tuple[Any, ...], list[Any]] = {}  # (month, kind, dimension, value) → the rollup keys in that slice
+    cells = _tell_rollups(counts, money, rollups)
+    _tell_slices(counts, money, slices, cells)
+    _tell_funnel(counts, funnel)
+
+    shown = counts.protect()
+    for r in rollups:
+        if r.amount_usd_cents and is_hidden(shown[_rollup_key(r)]):
+            money.hide(_rollup_key(r))
+    for sl in slices:
+        if sl.amount_usd_cents and is_hidden(shown[_slice_key(sl)]):
+            money.hide(_slice_key(sl))
+    dollars = money.protect()
+    return _as_published(rollups, slices, funnel, shown, dollars)
+
+
+Cells = dict[tuple[Any, ...], list[Any]]  # (month, kind, dimension, value) → the rollup keys in that slice
+
+
+def _tell_rollups(counts: Disclosure, money: Disclosure, rollups: Sequence[Any]) -> Cells:
+    """Each rollup cell's count and sum; says which slice each cell adds up into along every dimension."""
+    cells: Cells = {}
     for r in rollups:
         key = _rollup_key(r)
         hub = "main" if r.is_main_hub else "other"
@@ -544,6 +564,11 @@ def published_aggregates() -> Aggregates:
             cells.setdefault((r.month, r.kind, dimension, value), []).append(key)
         counts.add(key, r.event_count)
         money.add(key, r.amount_usd_cents, sensitive=is_suppressed(r.event_count))
+    return cells
+
+
+def _tell_slices(counts: Disclosure, money: Disclosure, slices: Sequence[Any], cells: Cells) -> None:
+    """Each slice as the sum of its rollup cells; the slices along every dimension as one month's total."""
     # (month, kind) → dimension → slice keys, and the month's total along the regions (published nowhere)
     along: dict[tuple[date, str], dict[str, list[Any]]] = {}
     month_totals: dict[tuple[date, str], list[int]] = {}
@@ -568,6 +593,10 @@ def published_aggregates() -> Aggregates:
         for keys in by_dimension.values():
             counts.line(total, keys)
             money.line(total, keys)
+
+
+def _tell_funnel(counts: Disclosure, funnel: Sequence[Any]) -> None:
+    """The funnel's regions add up to the month's startups at each step."""
     by_step: dict[tuple[date, str], list[Any]] = {}
     step_totals: dict[tuple[date, str], int] = {}
     for f in funnel:
@@ -579,14 +608,11 @@ def published_aggregates() -> Aggregates:
         counts.add(("funnel-all", month, step), step_totals[(month, step)], published=False)
         counts.line(("funnel-all", month, step), keys)
 
-    shown = counts.protect()
-    for r in rollups:
-        if r.amount_usd_cents and is_hidden(shown[_rollup_key(r)]):
-            money.hide(_rollup_key(r))
-    for sl in slices:
-        if sl.amount_usd_cents and is_hidden(shown[_slice_key(sl)]):
-            money.hide(_slice_key(sl))
-    dollars = money.protect()
+
+def _as_published(
+    rollups: Sequence[Any], slices: Sequence[Any], funnel: Sequence[Any], shown: Published, dollars: Published
+) -> Aggregates:
+    """The rows of the aggregate files with what each figure shows."""
     return Aggregates(
         rollup=[
             {

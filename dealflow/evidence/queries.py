@@ -254,6 +254,20 @@ BY_MONTH = ("requested", "matched", "closed")
 TOTAL = "total"
 
 
+Table = tuple[str, Sequence[Figures], tuple[str, ...]]
+HubKeys = dict[str, tuple[str, str, str]]  # "main" and "other": the keys of the hubs' matched counts
+
+
+def _tables(board: Dashboard, months: tuple[str, ...] = BY_MONTH) -> list[Table]:
+    """The page's tables: their scope, their rows and the figures each row prints."""
+    return [
+        ("region", board.regions, BY_REGION),
+        ("origin", board.origins, BY_ORIGIN),
+        ("sector", board.sectors, BY_SECTOR),
+        ("month", board.months, months),
+    ]
+
+
 def _publish(board: Dashboard, hubs: dict[str, Figures], twelve_months: list[date], first_month: date | None) -> None:
     """Decide what every figure of the page shows, counts first, then sums of money, in one shared pass.
 
@@ -265,20 +279,23 @@ def _publish(board: Dashboard, hubs: dict[str, Figures], twelve_months: list[dat
     period, like the last 30 days: the README says what that leaves open).
     """
     counts = privacy.Disclosure()
+    hub = {key: ("hub", key, "matched") for key in ("main", "other")}
+    _tell_tables(counts, board, hubs, hub)
+    _tell_shares(counts, board, hub, twelve_months, first_month)
+    shown = counts.protect()
+    dollars = _money_told(board, shown).protect()
+    _show(board, shown, dollars, hub)
+
+
+def _tell_tables(counts: privacy.Disclosure, board: Dashboard, hubs: dict[str, Figures], hub: HubKeys) -> None:
+    """The tables' counts, the period's totals as their sums, and the hubs as sums of regions and of months."""
     for name in BY_REGION:
         counts.add((TOTAL, "", name), getattr(board.totals, name))
-    tables: list[tuple[str, Sequence[Figures], tuple[str, ...]]] = [
-        ("region", board.regions, BY_REGION),
-        ("origin", board.origins, BY_ORIGIN),
-        ("sector", board.sectors, BY_SECTOR),
-        ("month", board.months, BY_MONTH),
-    ]
-    for scope, rows, names in tables:
+    for scope, rows, names in _tables(board):
         for name in names:
             for row in rows:
                 counts.add((scope, row.key, name), getattr(row, name))
             counts.line((TOTAL, "", name), [(scope, row.key, name) for row in rows])
-    hub = {key: ("hub", key, "matched") for key in ("main", "other")}
     for key, figures in hubs.items():
         counts.add(hub[key], figures.matched)
     counts.line((TOTAL, "", "matched"), hub.values())
@@ -291,6 +308,15 @@ def _publish(board: Dashboard, hubs: dict[str, Figures], twelve_months: list[dat
     for key, part in (("other", "outside"), ("main", "main")):
         counts.line(hub[key], [("month", m.key, part) for m in board.months])
 
+
+def _tell_shares(
+    counts: privacy.Disclosure,
+    board: Dashboard,
+    hub: HubKeys,
+    twelve_months: list[date],
+    first_month: date | None,
+) -> None:
+    """The headline's last 30 days and 12 months; the 12 months are the period's when they span its months."""
     with_events = {m.key for m in board.months if first_month is not None and m.key >= first_month.isoformat()}
     for name, share in (("30d", board.last_30_days), ("12m", board.last_12_months)):
         counts.add((name, "", "outside"), share.outside)
@@ -300,8 +326,10 @@ def _publish(board: Dashboard, hubs: dict[str, Figures], twelve_months: list[dat
     if {m.isoformat() for m in twelve_months} == with_events:  # the same figures as the period's, on top
         for part, same in (("outside", hub["other"]), ("main", hub["main"]), ("total", (TOTAL, "", "matched"))):
             counts.line(("12m", "", part), [same])
-    shown = counts.protect()
 
+
+def _money_told(board: Dashboard, shown: privacy.Published) -> privacy.Disclosure:
+    """The sums of money closed, each hidden where its count is, and the period's total as their sum."""
     money = privacy.Disclosure(money=True)
     money_rows = [(TOTAL, board.totals)] + [
         (s, r) for s, rows in (("region", board.regions), ("origin", board.origins)) for r in rows
@@ -313,10 +341,12 @@ def _publish(board: Dashboard, hubs: dict[str, Figures], twelve_months: list[dat
             money.hide((scope, value, "closed_cents"))
     for scope, rows in (("region", board.regions), ("origin", board.origins)):
         money.line((TOTAL, "", "closed_cents"), [(scope, r.key, "closed_cents") for r in rows])
-    dollars = money.protect()
+    return money
 
-    tables[-1] = ("month", board.months, (*BY_MONTH, "outside"))
-    for scope, rows, names in tables:
+
+def _show(board: Dashboard, shown: privacy.Published, dollars: privacy.Published, hub: HubKeys) -> None:
+    """Write what each figure shows onto the rows the page prints."""
+    for scope, rows, names in _tables(board, months=(*BY_MONTH, "outside")):
         for row in rows:
             row.shown = {name: shown[(scope, row.key, name)] for name in names}
             if scope in ("region", "origin"):

@@ -120,12 +120,22 @@ def _conditions(q: DiscoveryQuery, dialect: str, skip: str | None = None) -> lis
     """The filters as SQL; facets skip their own dimension so every value shows what choosing it gives."""
     conditions: list[ColumnElement[bool]] = [APPROVED]
     if q.text:
-        indexed = any(
-            values and skip != name
-            for name, values in (("region", q.regions), ("sector", q.sectors), ("stage", q.stages))
-        )
-        matching = search.condition(dialect, q.text, indexed_filters=indexed)
-        conditions.append(matching if matching is not None else literal(False))
+        conditions.append(_text_condition(q, dialect, skip))
+    return conditions + _choice_conditions(q, skip) + _range_conditions(q)
+
+
+def _text_condition(q: DiscoveryQuery, dialect: str, skip: str | None) -> ColumnElement[bool]:
+    """The full-text search, told whether an indexed filter narrows it too."""
+    indexed = any(
+        values and skip != name for name, values in (("region", q.regions), ("sector", q.sectors), ("stage", q.stages))
+    )
+    matching = search.condition(dialect, q.text, indexed_filters=indexed)
+    return matching if matching is not None else literal(False)
+
+
+def _choice_conditions(q: DiscoveryQuery, skip: str | None) -> list[ColumnElement[bool]]:
+    """The filters that pick values: regions, outside the main hubs, sectors, stages, instruments."""
+    conditions: list[ColumnElement[bool]] = []
     if q.regions and skip != "region":
         conditions.append(Startup.region_code.in_(q.regions))
     if q.outside_main_hubs:
@@ -136,6 +146,12 @@ def _conditions(q: DiscoveryQuery, dialect: str, skip: str | None = None) -> lis
         conditions.append(Startup.stage_code.in_(q.stages))
     if q.instruments and skip != "instrument":
         conditions.append(Startup.instrument.in_(q.instruments))
+    return conditions
+
+
+def _range_conditions(q: DiscoveryQuery) -> list[ColumnElement[bool]]:
+    """The filters that bound numbers: the ask, the founding year, revenue and exports."""
+    conditions: list[ColumnElement[bool]] = []
     if q.ask_min is not None:
         conditions.append(Startup.ask_usd >= q.ask_min)
     if q.ask_max is not None:

@@ -65,6 +65,31 @@ def _clean(text: str | None, limit: int, field: str) -> str | None:
     return cleaned
 
 
+def _refuse_after_last_request(latest: IntroRequest | None, now: datetime) -> None:
+    """Raise MatchError while the investor's last request to this startup stands, or its waiting time runs."""
+    if latest is None:
+        return
+    if latest.status == IntroStatus.PENDING:
+        raise MatchError(_l("You have already asked for this intro. The founder has not answered yet."))
+    if latest.status == IntroStatus.ACCEPTED:
+        raise MatchError(_l("You are already matched with this startup."))
+    if latest.status == IntroStatus.DECLINED and latest.decided_at:
+        again = latest.decided_at + DECLINED_WAIT
+        if now < again:
+            raise MatchError(
+                _l("The founder declined your last request. You can ask again from %(date)s.", date=format_date(again))
+            )
+    if latest.status == IntroStatus.WITHDRAWN and latest.decided_at:
+        again = latest.decided_at + WITHDRAWN_WAIT
+        if now < again:
+            raise MatchError(
+                _l(
+                    "You withdrew your last request to this startup. You can ask again from %(date)s.",
+                    date=format_date(again),
+                )
+            )
+
+
 def request_intro(investor: User, startup: Startup, message: str, *, at: datetime | None = None) -> IntroRequest:
     """Ask the founder of a listed startup for an intro; the founder is told by email and in the app.
 
@@ -82,26 +107,7 @@ def request_intro(investor: User, startup: Startup, message: str, *, at: datetim
     text = _clean(message, MAX_MESSAGE_LENGTH, "message")
     if text is None:
         raise MatchError(_l("Write a short message to the founder: who you are and why this startup."), "message")
-    latest = latest_intro(investor.id, startup.id)
-    if latest is not None and latest.status == IntroStatus.PENDING:
-        raise MatchError(_l("You have already asked for this intro. The founder has not answered yet."))
-    if latest is not None and latest.status == IntroStatus.ACCEPTED:
-        raise MatchError(_l("You are already matched with this startup."))
-    if latest is not None and latest.status == IntroStatus.DECLINED and latest.decided_at:
-        again = latest.decided_at + DECLINED_WAIT
-        if now < again:
-            raise MatchError(
-                _l("The founder declined your last request. You can ask again from %(date)s.", date=format_date(again))
-            )
-    if latest is not None and latest.status == IntroStatus.WITHDRAWN and latest.decided_at:
-        again = latest.decided_at + WITHDRAWN_WAIT
-        if now < again:
-            raise MatchError(
-                _l(
-                    "You withdrew your last request to this startup. You can ask again from %(date)s.",
-                    date=format_date(again),
-                )
-            )
+    _refuse_after_last_request(latest_intro(investor.id, startup.id), now)
     if queries.pending_intro_count(investor.id) >= MAX_PENDING_PER_INVESTOR:
         raise MatchError(
             _l(
