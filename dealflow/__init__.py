@@ -52,7 +52,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 def register_extensions(app: Flask) -> None:
     """Bind the unbound extensions of dealflow.extensions to this app."""
     db.init_app(app)
-    database.register_engine_events()
+    database.register_engine_events(app)
     register_listing_events()
     mail.register_session_events()
     migrate.init_app(

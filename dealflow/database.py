@@ -1,4 +1,4 @@
-"""Engine-level settings that the ORM cannot express, per database."""
+"""Engine-level settings that the ORM cannot express, per database, attached to the app's own engines."""
 
 from __future__ import annotations
 
@@ -7,12 +7,11 @@ import os
 import sqlite3
 from typing import Any
 
-from flask import has_request_context, request
+from flask import Flask, has_request_context, request
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.pool import Pool
 
-_registered = False
+from dealflow.extensions import db
 
 
 def _on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -67,13 +66,18 @@ def _on_close(_dbapi_connection: Any, record: Any) -> None:
         os.close(lock)
 
 
-def register_engine_events() -> None:
-    """Install the listeners once per process, for every engine."""
-    global _registered
-    if _registered:
-        return
-    event.listen(Engine, "connect", _on_connect)
-    event.listen(Engine, "begin", _on_begin)
-    event.listen(Pool, "checkin", _on_checkin)
-    event.listen(Pool, "close", _on_close)
-    _registered = True
+def register_engine_events(app: Flask) -> None:
+    """Attach the SQLite listeners to this app's engines (none elsewhere): pragmas, BEGIN IMMEDIATE, write lock."""
+    with app.app_context():
+        engines = list(db.engines.values())
+    for engine in engines:
+        if engine.dialect.name == "sqlite":
+            listen_on_sqlite_engine(engine)
+
+
+def listen_on_sqlite_engine(engine: Engine) -> None:
+    """The listeners of one SQLite engine; its pool keeps them when it is recreated (engine.dispose())."""
+    event.listen(engine, "connect", _on_connect)
+    event.listen(engine, "begin", _on_begin)
+    event.listen(engine, "checkin", _on_checkin)
+    event.listen(engine, "close", _on_close)
