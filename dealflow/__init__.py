@@ -42,12 +42,12 @@ def register_extensions(app: Flask) -> None:
     from dealflow import database, i18n
     from dealflow.extensions import babel, csrf, db, file_store, limiter, login_manager, migrate
     from dealflow.investors.listing import register_listing_events
-    from dealflow.notifications import mail
+    from dealflow.jobs import register_jobs
 
     db.init_app(app)
     database.register_engine_events()
     register_listing_events()
-    mail.register_session_events()
+    register_jobs(app)  # after db: its end-of-work hook runs before the session is removed
     migrate.init_app(
         app,
         db,
