@@ -7,6 +7,7 @@ import os
 import socket
 import threading
 from collections.abc import Sequence
+from datetime import datetime
 
 from flask import current_app
 
@@ -52,13 +53,16 @@ def _deliver_emails(rows: Sequence[OutboxMessage]) -> int:
     return sent
 
 
-def deliver_due(*, max_batches: int = 20) -> int:
-    """Deliver the outbox's due rows batch by batch until none is left; returns how many were sent."""
+def deliver_due(*, max_batches: int = 20, now: datetime | None = None) -> int:
+    """Deliver the outbox's due rows batch by batch until none is left; returns how many were sent.
+
+    now is the moment rows are due by (a test passes a later one instead of waiting for a retry's delay).
+    """
     worker = worker_name()
     size = current_app.config["OUTBOX_BATCH_SIZE"]
     sent = 0
     for _ in range(max_batches):
-        rows = outbox.claim_due(db.session(), worker, channel=mail.EMAIL, limit=size)
+        rows = outbox.claim_due(db.session(), worker, channel=mail.EMAIL, limit=size, now=now)
         db.session.commit()  # the lease is visible to other workers before any message leaves
         if not rows:
             break

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import ColumnElement, Select, and_, func, or_, select, update
+from sqlalchemy import ColumnElement, ScalarSelect, Select, and_, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from dealflow.models import OutboxMessage, OutboxStatus, utcnow
@@ -27,21 +27,26 @@ def _due(now: datetime) -> ColumnElement[bool]:
 def claim_due(
     session: Session, worker: str, *, channel: str, limit: int, now: datetime | None = None
 ) -> Sequence[OutboxMessage]:
-    """Lease up to limit due rows to this worker in one statement; parallel workers never get the same row.
+    """Lease up to limit due rows to this worker; parallel workers never get the same row.
 
-    PostgreSQL skips rows another worker is claiming (FOR UPDATE SKIP LOCKED); SQLite has one writer at a
-    time, and the UPDATE re-checks each row's status and lease, so a row leased meanwhile is not taken twice.
+    PostgreSQL locks the rows it picks and skips those another worker is claiming (FOR UPDATE SKIP LOCKED),
+    then leases them. SQLite has one writer at a time: a single UPDATE picks and leases, re-checking each
+    row's status and lease, so it takes the write lock first and never acts on a stale read.
     """
     now = now or utcnow()
     lease = timedelta(seconds=current_app.config["OUTBOX_LEASE_SECONDS"])
-    candidates = (
+    picked = (
         select(OutboxMessage.id)
         .where(OutboxMessage.channel == channel, _due(now))
         .order_by(OutboxMessage.id)
         .limit(limit)
-        .with_for_update(skip_locked=True)
-        .scalar_subquery()
     )
+    if session.get_bind().dialect.name == "postgresql":
+        candidates: list[int] | ScalarSelect[int] = list(session.scalars(picked.with_for_update(skip_locked=True)))
+        if not candidates:
+            return []
+    else:
+        candidates = picked.scalar_subquery()
     claimed = session.scalars(
         update(OutboxMessage)
         .where(OutboxMessage.id.in_(candidates), _due(now))
