@@ -100,6 +100,8 @@ class BaseConfig:
     ACCOUNT_SECURITY_LIMIT = "10 per 15 minutes"
 
     TRUSTED_PROXIES = 0
+    LOG_LEVEL = "INFO"
+    LOG_FORMAT = "text"  # "json" in production: one object per line for the log collector
 
     PROFILE_SAVE_LIMIT = "120 per hour"
     DISCOVERY_CACHE_SIZE = 2_000  # pages, counts and facets kept per worker, keyed by the listing generation
@@ -166,6 +168,12 @@ class BaseConfig:
         self.MAIL_TIMEOUT_SECONDS = _env_int("MAIL_TIMEOUT_SECONDS", self.MAIL_TIMEOUT_SECONDS)
         self._read_outbox_settings()
         self.TRUSTED_PROXIES = _env_int("TRUSTED_PROXIES", self.TRUSTED_PROXIES)
+        self.LOG_LEVEL = (os.environ.get("LOG_LEVEL") or self.LOG_LEVEL).upper()
+        if self.LOG_LEVEL not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
+            raise ConfigError(f"LOG_LEVEL must be DEBUG, INFO, WARNING, ERROR or CRITICAL, got {self.LOG_LEVEL!r}")
+        self.LOG_FORMAT = os.environ.get("LOG_FORMAT") or ("json" if self.ENV_NAME == "production" else self.LOG_FORMAT)
+        if self.LOG_FORMAT not in ("json", "text"):
+            raise ConfigError(f"LOG_FORMAT must be json or text, got {self.LOG_FORMAT!r}")
         self.RATELIMIT_ENABLED = _env_bool("RATELIMIT_ENABLED", self.RATELIMIT_ENABLED)
         redis_url = os.environ.get("REDIS_URL")
         if redis_url:

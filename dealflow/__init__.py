@@ -25,10 +25,12 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         hops = app.config["TRUSTED_PROXIES"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
 
+    from dealflow import cli, errors, request_log, web
+
+    request_log.configure_logging(app)
+    request_log.register_request_logging(app)  # first: its after-request hook runs last and times the whole request
     register_extensions(app)
     register_blueprints(app)
-
-    from dealflow import cli, errors, web
 
     errors.register_error_handlers(app)
     web.register_request_hooks(app)
