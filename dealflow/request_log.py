@@ -53,7 +53,11 @@ class TextFormatter(logging.Formatter):
     """Readable lines for a developer's terminal."""
 
     def __init__(self) -> None:
-        super().__init__("%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s")
+        super().__init__("%(asctime)s %(levelname)s %(name)s [%(request_shown)s] %(message)s")
+
+    def format(self, record: logging.LogRecord) -> str:
+        record.request_shown = getattr(record, "request_id", None) or "-"
+        return super().format(record)
 
 
 class DealflowHandler(logging.StreamHandler):  # type: ignore[type-arg]
