@@ -182,6 +182,8 @@ class BaseConfig:
         # The job queue: Redis when there is one, else a SQLite file beside the database (no Redis needed).
         self.HUEY_URL = os.environ.get("HUEY_URL") or redis_url or "sqlite:///" + str(Path(instance_path) / "huey.db")
         self.HUEY_NAME = os.environ.get("HUEY_NAME") or self.HUEY_NAME
+        if problem := checks.queue_url_problem(self.HUEY_URL):
+            raise ConfigError(problem)
         self._read_billing_settings()
 
     def _read_outbox_settings(self) -> None:

@@ -44,6 +44,16 @@ def site_url_problem(url: str) -> str | None:
     return None
 
 
+QUEUE_SCHEMES = ("redis://", "rediss://", "unix://", "sqlite:///")
+
+
+def queue_url_problem(url: str) -> str | None:
+    """The job queue is Redis or a SQLite file (tests use "immediate")."""
+    if url != "immediate" and not url.startswith(QUEUE_SCHEMES):
+        return f"HUEY_URL must start with redis://, rediss://, unix:// or sqlite:///, got {url!r}"
+    return None
+
+
 def huey_url_problem(url: str) -> str | None:
     """Every web host and worker must share one queue: production's is Redis."""
     if not url.startswith(("redis://", "rediss://", "unix://")):

@@ -140,3 +140,9 @@ def test_development_links_follow_the_port(monkeypatch: pytest.MonkeyPatch, tmp_
     assert app.config["SITE_URL"] == "http://127.0.0.1:8000"
     monkeypatch.setenv("SITE_URL", "http://dealflow.local:9000/")
     assert create_app({"ENV_NAME": "development"}).config["SITE_URL"] == "http://dealflow.local:9000"
+
+
+def test_an_unknown_job_queue_url_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HUEY_URL", "amqp://broker")
+    with pytest.raises(ConfigError, match="^HUEY_URL must start with redis://"):
+        create_app({"ENV_NAME": "development"})

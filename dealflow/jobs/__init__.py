@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import redis
 from flask import Flask, current_app
 from huey import Huey, MemoryHuey, RedisHuey, SqliteHuey  # type: ignore[import-untyped]
 
@@ -28,7 +29,9 @@ def make_huey(url: str, name: str) -> Huey:
     if url == IMMEDIATE:
         return MemoryHuey(name, immediate=True, results=False)
     if url.startswith(("redis://", "rediss://", "unix://")):
-        return RedisHuey(name, url=url, results=False)
+        # Short socket timeouts: waking the worker at the end of a request must not hang on a lost Redis.
+        pool = redis.ConnectionPool.from_url(url, socket_connect_timeout=2, socket_timeout=5)
+        return RedisHuey(name, connection_pool=pool, results=False)
     if url.startswith("sqlite:///"):
         path = Path(url.removeprefix("sqlite:///"))
         path.parent.mkdir(parents=True, exist_ok=True)
