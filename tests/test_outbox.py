@@ -198,3 +198,22 @@ def test_a_dedupe_key_writes_one_email_at_most(app: Flask) -> None:
     assert (first, again) == (True, False)
     count = db.session.scalar(select(func.count()).where(OutboxMessage.recipient == "once@aral.kz"))
     assert count == 1
+
+
+def test_a_live_worker_renews_the_lease_on_the_rest_of_its_batch(app: Flask, monkeypatch: pytest.MonkeyPatch) -> None:
+    for n in range(2):
+        mail.queue(db.session(), mail.build(f"renew{n}@aral.kz", "Subject", "Body"))
+    db.session.flush()
+    monkeypatch.setitem(app.config, "OUTBOX_LEASE_SECONDS", 60)
+    first, second = outbox.claim_due(db.session(), "worker-a", channel="email", limit=2)
+    first.locked_until = second.locked_until = utcnow() - timedelta(seconds=1)  # a slow batch: the lease ran out
+    db.session.flush()
+    outbox.renew_lease(db.session(), [second], "worker-a")
+    outbox.renew_lease(db.session(), [first], "worker-b")  # not its row: nothing changes
+    db.session.refresh(first)
+    db.session.refresh(second)
+    assert second.locked_until is not None
+    assert second.locked_until > utcnow() + timedelta(seconds=50)
+    assert first.locked_until is not None
+    assert first.locked_until < utcnow()
+    assert outbox.claim_due(db.session(), "worker-b", channel="email", limit=10) == [first]

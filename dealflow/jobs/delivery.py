@@ -27,8 +27,11 @@ def _describe(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"
 
 
-def _deliver_emails(rows: Sequence[OutboxMessage]) -> int:
-    """Send over one connection; each outcome is committed as soon as it is known, so a crash repeats one at most."""
+def _deliver_emails(rows: Sequence[OutboxMessage], worker: str) -> int:
+    """Send over one connection; each outcome is committed as soon as it is known, so a crash repeats one at most.
+
+    With each outcome the lease on the rest of the batch is renewed: a slow but live worker keeps its rows.
+    """
     waiting = list(rows)
     sent = 0
     try:
@@ -44,6 +47,7 @@ def _deliver_emails(rows: Sequence[OutboxMessage]) -> int:
                     outbox.mark_sent(row)
                     sent += 1
                 waiting.pop(0)
+                outbox.renew_lease(db.session(), waiting, worker)
                 db.session.commit()
     except mail.DeliveryErrors as exc:  # no connection at all, or it broke between two messages
         log.warning("mail backend unavailable, %d email(s) wait for a retry: %s", len(waiting), _describe(exc))
@@ -66,5 +70,5 @@ def deliver_due(*, max_batches: int = 20, now: datetime | None = None) -> int:
         db.session.commit()  # the lease is visible to other workers before any message leaves
         if not rows:
             break
-        sent += _deliver_emails(rows)
+        sent += _deliver_emails(rows, worker)
     return sent

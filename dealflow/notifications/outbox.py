@@ -70,6 +70,19 @@ def claim_due(
     return rows
 
 
+def renew_lease(session: Session, rows: Sequence[OutboxMessage], worker: str) -> None:
+    """Extend the lease on rows still waiting in this worker's batch: it expires only if the worker stops."""
+    if not rows:
+        return
+    lease = timedelta(seconds=current_app.config["OUTBOX_LEASE_SECONDS"])
+    session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id.in_([r.id for r in rows]), OutboxMessage.locked_by == worker)
+        .values(locked_until=utcnow() + lease),
+        execution_options={"synchronize_session": False},
+    )
+
+
 def backoff(attempts: int) -> timedelta:
     """1, 2, 4, 8… times the base delay after each failed attempt, never more than the cap."""
     config = current_app.config
