@@ -69,10 +69,10 @@ def configure_logging(app: Flask) -> None:
     root = logging.getLogger()
     root.setLevel(app.config["LOG_LEVEL"])
     logging.getLogger("dealflow").setLevel(app.config["LOG_LEVEL"])
-    if app.testing:
-        return
     for handler in [h for h in root.handlers if isinstance(h, DealflowHandler)]:
         root.removeHandler(handler)
+    if app.testing:
+        return
     handler = DealflowHandler(sys.stderr)
     handler.addFilter(RequestIdFilter())
     handler.setFormatter(JsonFormatter() if app.config["LOG_FORMAT"] == "json" else TextFormatter())
