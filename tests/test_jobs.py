@@ -117,3 +117,9 @@ def test_the_open_data_job_writes_the_current_heads_files(app: Flask) -> None:
     assert sorted(p.name for p in written) == sorted(expected)
     assert all(p.is_file() and p.parent.parent == root for p in written)
     assert "intro_accepted" in (written[0].parent / "rollup.csv").read_text(encoding="utf-8")
+
+
+def test_the_worker_command_refuses_an_immediate_queue(app: Flask, runner: Any) -> None:
+    result = runner.invoke(args=["worker"])
+    assert result.exit_code != 0
+    assert "HUEY_URL is 'immediate'" in result.output
