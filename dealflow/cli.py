@@ -29,7 +29,7 @@ files_cli = AppGroup("files", help="Uploaded logos and pitch decks.")
 @files_cli.command("prune")
 @click.option("--hours", default=24, show_default=True, help="Keep uploads younger than this.")
 def prune_files_command(hours: int) -> None:
-    """Delete uploads left behind by abandoned forms (meant for a daily cron)."""
+    """Delete uploads left behind by abandoned forms now (the job worker does it daily)."""
     plan = pruning.plan_pruning(utcnow() - timedelta(hours=hours))
     db.session.commit()
     pruning.unlink(plan)
@@ -94,7 +94,7 @@ alerts_cli = AppGroup("alerts", help="Saved-search alerts.")
 
 @alerts_cli.command("send")
 def send_alerts_command() -> None:
-    """Email each investor the startups newly matching their saved searches (run it from cron)."""
+    """Email each investor the startups newly matching their saved searches now (the job worker does it hourly)."""
     emails, startups = investor_services.send_alerts()
     db.session.commit()
     click.echo(f"Sent {emails} alert emails listing {startups} startups.")
