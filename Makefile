@@ -6,6 +6,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 5000
+export PORT
 LOCALSTRIPE_PORT ?= 8420
 export FLASK_APP := wsgi
 CATALOGS := dealflow/translations
@@ -13,7 +14,7 @@ CATALOGS := dealflow/translations
 .PHONY: help run test lint format pytest translations translations-update chromium clean bench wrk localstripe
 
 help:
-	@echo "make run      create .venv, install, migrate, load demo data on first run, serve on 127.0.0.1:$(PORT)"
+	@echo "make run      create .venv, install, migrate, load demo data on first run, serve on 127.0.0.1:$(PORT) with the job worker"
 	@echo "make test     lint (ruff, ruff format --check, mypy), then pytest on SQLite and, with TEST_DATABASE_URL, PostgreSQL"
 	@echo "make lint     the linters only"
 	@echo "make format   apply ruff's fixes and formatting"
@@ -47,6 +48,9 @@ run: $(VENV)/.runtime translations
 	@new_db=0; [ -n "$$DATABASE_URL" ] || [ -f instance/dealflow.db ] || new_db=1; \
 	$(BIN)/flask db upgrade && \
 	if [ $$new_db = 1 ]; then $(BIN)/flask seed-demo; else $(BIN)/flask seed-demo --if-empty; fi
+	@# The job worker (mail, retries, periodic jobs) runs beside the dev server on a SQLite queue under
+	@# instance/, or on Redis when REDIS_URL is set; it stops with the server.
+	@$(BIN)/flask worker --workers 1 & worker=$$!; trap 'kill $$worker 2>/dev/null; wait $$worker' EXIT; \
 	$(BIN)/flask run --host 127.0.0.1 --port $(PORT)
 
 lint: $(VENV)/.dev

@@ -12,6 +12,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from config import checks
+
 ENVIRONMENTS = ("development", "testing", "production")
 LANGUAGES = ("en", "ru", "kk")
 
@@ -98,6 +100,8 @@ class BaseConfig:
     ACCOUNT_SECURITY_LIMIT = "10 per 15 minutes"
 
     TRUSTED_PROXIES = 0
+    LOG_LEVEL = "INFO"
+    LOG_FORMAT = "text"  # "json" in production: one object per line for the log collector
 
     PROFILE_SAVE_LIMIT = "120 per hour"
     DISCOVERY_CACHE_SIZE = 2_000  # pages, counts and facets kept per worker, keyed by the listing generation
@@ -112,6 +116,15 @@ class BaseConfig:
     MAIL_USERNAME: str | None = None
     MAIL_PASSWORD: str | None = None
     MAIL_DEFAULT_SENDER = "Dealflow <noreply@dealflow.kz>"
+    MAIL_TIMEOUT_SECONDS = 10
+
+    # The outbox and its worker (Huey). HUEY_URL is redis://…, sqlite:///path, or "immediate" (tests).
+    HUEY_NAME = "dealflow"
+    OUTBOX_MAX_ATTEMPTS = 8
+    OUTBOX_BACKOFF_SECONDS = 60  # 1 min after the first failure, then 2, 4, 8… up to the cap
+    OUTBOX_BACKOFF_CAP_SECONDS = 3600
+    OUTBOX_LEASE_SECONDS = 300  # a worker killed mid-batch leaves its rows to another one after this
+    OUTBOX_BATCH_SIZE = 50
     SITE_URL = "http://127.0.0.1:5000"
     REVIEW_SLA_WORKING_DAYS = 5
     MAX_LOGO_BYTES = 2 * 1024 * 1024
@@ -152,12 +165,39 @@ class BaseConfig:
         self.MAIL_USERNAME = os.environ.get("MAIL_USERNAME") or None
         self.MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD") or None
         self.MAIL_DEFAULT_SENDER = os.environ.get("MAIL_DEFAULT_SENDER") or self.MAIL_DEFAULT_SENDER
+        self.MAIL_TIMEOUT_SECONDS = _env_int("MAIL_TIMEOUT_SECONDS", self.MAIL_TIMEOUT_SECONDS)
+        self._read_outbox_settings()
         self.TRUSTED_PROXIES = _env_int("TRUSTED_PROXIES", self.TRUSTED_PROXIES)
+        self.LOG_LEVEL = (os.environ.get("LOG_LEVEL") or self.LOG_LEVEL).upper()
+        if self.LOG_LEVEL not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
+            raise ConfigError(f"LOG_LEVEL must be DEBUG, INFO, WARNING, ERROR or CRITICAL, got {self.LOG_LEVEL!r}")
+        self.LOG_FORMAT = os.environ.get("LOG_FORMAT") or ("json" if self.ENV_NAME == "production" else self.LOG_FORMAT)
+        if self.LOG_FORMAT not in ("json", "text"):
+            raise ConfigError(f"LOG_FORMAT must be json or text, got {self.LOG_FORMAT!r}")
         self.RATELIMIT_ENABLED = _env_bool("RATELIMIT_ENABLED", self.RATELIMIT_ENABLED)
         redis_url = os.environ.get("REDIS_URL")
         if redis_url:
             self.RATELIMIT_STORAGE_URI = redis_url
+        self.REDIS_URL = redis_url or None
+        # The job queue: Redis when there is one, else a SQLite file beside the database (no Redis needed).
+        self.HUEY_URL = os.environ.get("HUEY_URL") or redis_url or "sqlite:///" + str(Path(instance_path) / "huey.db")
+        self.HUEY_NAME = os.environ.get("HUEY_NAME") or self.HUEY_NAME
+        if problem := checks.queue_url_problem(self.HUEY_URL):
+            raise ConfigError(problem)
         self._read_billing_settings()
+
+    def _read_outbox_settings(self) -> None:
+        for name in (
+            "OUTBOX_MAX_ATTEMPTS",
+            "OUTBOX_BACKOFF_SECONDS",
+            "OUTBOX_BACKOFF_CAP_SECONDS",
+            "OUTBOX_LEASE_SECONDS",
+            "OUTBOX_BATCH_SIZE",
+        ):
+            value = _env_int(name, getattr(self, name))
+            if value < (1 if name in ("OUTBOX_MAX_ATTEMPTS", "OUTBOX_BATCH_SIZE", "OUTBOX_LEASE_SECONDS") else 0):
+                raise ConfigError(f"{name} must not be {value}")
+            setattr(self, name, value)
 
     def _read_billing_settings(self) -> None:
         self.STRIPE_SECRET_KEY = os.environ.get("STRIPE_SECRET_KEY") or None
@@ -191,6 +231,9 @@ class DevelopmentConfig(BaseConfig):
     def __init__(self, instance_path: str) -> None:
         super().__init__(instance_path)
         self.SECRET_KEY = os.environ.get("SECRET_KEY") or "dev-only-not-secret"
+        # Links in emails point at the port the dev server listens on (PORT=8000 make run).
+        if not os.environ.get("SITE_URL"):
+            self.SITE_URL = f"http://127.0.0.1:{_env_int('PORT', 5000)}"
         default_db = "sqlite:///" + str(Path(instance_path) / "dealflow.db")
         self.SQLALCHEMY_DATABASE_URI = normalise_database_url(os.environ.get("DATABASE_URL") or default_db)
 
@@ -207,6 +250,9 @@ class TestingConfig(BaseConfig):
         super().__init__(instance_path)
         self.SECRET_KEY = "testing-not-secret"  # noqa: S105 -- tests only, never a real secret
         self.MAIL_BACKEND = "null"
+        # Mail is delivered the moment the request that wrote it ends, so a test reads its inbox right after.
+        self.HUEY_URL = "immediate"
+        self.REDIS_URL = None
         # Each test's transaction is rolled back, so a generation number comes back with other data.
         self.DISCOVERY_CACHE_SIZE = 0
         self.FRAGMENT_CACHE_SIZE = 0
@@ -235,8 +281,13 @@ class ProductionConfig(BaseConfig):
             if not os.environ.get(name):
                 raise ConfigError(f"{name} is not set: production refuses to start without it")
         secret = os.environ["SECRET_KEY"]
-        if len(secret) < 32:
-            raise ConfigError("SECRET_KEY is too short: production needs at least 32 characters")
+        for problem in (
+            checks.secret_key_problem(secret),
+            checks.site_url_problem(self.SITE_URL),
+            checks.huey_url_problem(self.HUEY_URL),
+        ):
+            if problem:
+                raise ConfigError(problem)
         self.SECRET_KEY = secret
         self.SQLALCHEMY_DATABASE_URI = normalise_database_url(os.environ["DATABASE_URL"])
         self.TRUSTED_PROXIES = _env_int("TRUSTED_PROXIES", 1)

@@ -10,7 +10,7 @@ from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from config import settings_for
-from dealflow import cli, database, errors, i18n, web
+from dealflow import cli, database, errors, i18n, request_log, web
 from dealflow.admin.routes import bp as admin_bp
 from dealflow.auth import sessions
 from dealflow.auth.routes import bp as auth_bp
@@ -19,10 +19,10 @@ from dealflow.evidence.routes import bp as evidence_bp
 from dealflow.extensions import babel, csrf, db, file_store, limiter, login_manager, migrate
 from dealflow.investors.listing import register_listing_events
 from dealflow.investors.routes import bp as investors_bp
+from dealflow.jobs import register_jobs
 from dealflow.main.notifications import bp as notifications_bp
 from dealflow.main.routes import bp as main_bp
 from dealflow.matches.routes import bp as matches_bp
-from dealflow.notifications import mail
 from dealflow.review.routes import bp as review_bp
 from dealflow.startups.routes import bp as startups_bp
 
@@ -40,6 +40,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         hops = app.config["TRUSTED_PROXIES"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
 
+    request_log.configure_logging(app)
+    request_log.register_request_logging(app)  # first: its after-request hook runs last and times the whole request
     register_extensions(app)
     register_blueprints(app)
     errors.register_error_handlers(app)
@@ -54,7 +56,7 @@ def register_extensions(app: Flask) -> None:
     db.init_app(app)
     database.register_engine_events(app)
     register_listing_events()
-    mail.register_session_events()
+    register_jobs(app)  # after db: its end-of-work hook runs before the session is removed
     migrate.init_app(
         app,
         db,

@@ -6,7 +6,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import click
-from flask import Flask
+from flask import Flask, current_app
 from flask.cli import AppGroup
 
 from dealflow import audit, demo
@@ -15,11 +15,12 @@ from dealflow.billing import errors as billing_errors
 from dealflow.billing import gateway as billing_gateway
 from dealflow.billing import subscriptions as billing_subscriptions
 from dealflow.evidence import ledger
-from dealflow.extensions import db, file_store
+from dealflow.extensions import db
 from dealflow.investors import services as investor_services
+from dealflow.jobs.cli import worker_command
 from dealflow.models import Role, utcnow
 from dealflow.reference.services import sync_reference_data
-from dealflow.startups import uploads
+from dealflow.startups import pruning
 
 users_cli = AppGroup("users", help="Manage accounts.")
 reference_cli = AppGroup("reference", help="Reference data: regions, sectors, stages.")
@@ -29,19 +30,19 @@ files_cli = AppGroup("files", help="Uploaded logos and pitch decks.")
 @files_cli.command("prune")
 @click.option("--hours", default=24, show_default=True, help="Keep uploads younger than this.")
 def prune_files_command(hours: int) -> None:
-    """Delete uploads left behind by abandoned forms (meant for a daily cron)."""
-    files = uploads.unattached_files(utcnow() - timedelta(hours=hours))
-    keys = uploads.forget_files(files)
+    """Delete uploads left behind by abandoned forms now (the job worker does it daily)."""
+    plan = pruning.plan_pruning(utcnow() - timedelta(hours=hours))
     db.session.commit()
-    for key in keys:
-        file_store.delete(key)
-    click.echo(f"Deleted {len(keys)} unattached uploads.")
+    pruning.unlink(plan)
+    click.echo(f"Deleted {len(plan.keys)} unattached uploads.")
 
 
 @click.command("seed-demo")
 @click.option("--if-empty", is_flag=True, help="Only seed when the database has no users yet.")
 def seed_demo_command(if_empty: bool) -> None:
     """Load demo users, hubs and startups (idempotent) and print the demo logins."""
+    if current_app.config["ENV_NAME"] == "production":
+        raise click.ClickException("seed-demo refuses to run in production: demo accounts share one known password")
     if if_empty and demo.database_has_users():
         click.echo("The database already has users: demo data not loaded.")
         return
@@ -86,6 +87,7 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(alerts_cli)
     app.cli.add_command(ledger_cli)
     app.cli.add_command(billing_cli)
+    app.cli.add_command(worker_command)
 
 
 alerts_cli = AppGroup("alerts", help="Saved-search alerts.")
@@ -93,7 +95,7 @@ alerts_cli = AppGroup("alerts", help="Saved-search alerts.")
 
 @alerts_cli.command("send")
 def send_alerts_command() -> None:
-    """Email each investor the startups newly matching their saved searches (run it from cron)."""
+    """Email each investor the startups newly matching their saved searches now (the job worker does it hourly)."""
     emails, startups = investor_services.send_alerts()
     db.session.commit()
     click.echo(f"Sent {emails} alert emails listing {startups} startups.")

@@ -15,14 +15,14 @@ from dealflow import create_app
 from dealflow.extensions import db
 
 ROOT = Path(__file__).resolve().parent.parent
-STRONG_SECRET = "x" * 48
+STRONG_SECRET = "kQ9v2-Lx7pZ_c4RtWm8YbN3eHs6JuGfA1oDiVyTq5rEz"  # not a real key: a test value of fair entropy
 
 
 @pytest.fixture
 def production_env(monkeypatch: pytest.MonkeyPatch, app: Flask) -> None:
     monkeypatch.setenv("SECRET_KEY", STRONG_SECRET)
     monkeypatch.setenv("DATABASE_URL", app.config["SQLALCHEMY_DATABASE_URI"])
-    monkeypatch.setenv("REDIS_URL", "memory://")
+    monkeypatch.setenv("REDIS_URL", "redis://127.0.0.1:6379/0")
     monkeypatch.setenv("SITE_URL", "https://dealflow.example")
     monkeypatch.setenv("MAIL_SERVER", "127.0.0.1")
 
@@ -78,3 +78,71 @@ def test_postgres_urls_are_pointed_at_psycopg3(production_env: None, monkeypatch
     assert app.config["SQLALCHEMY_DATABASE_URI"] == "postgresql+psycopg://u:p@db.internal/dealflow"
     with app.app_context():
         db.engine.dispose()
+
+
+@pytest.mark.parametrize(
+    ("secret", "reason"),
+    [
+        ("dev-only-not-secret", "a development default"),
+        ("dev-only-not-secret-dev-only-not-secret-2026", "a development default or made from one"),
+        ("x" * 48, "too easy to guess"),
+        ("abcd" * 12, "too easy to guess"),
+        ("aabbccddeeffgghh" * 3, "too easy to guess"),
+        ("01234567890123456789012345678901234567", "too easy to guess"),
+    ],
+)
+def test_production_refuses_a_guessable_secret_key(
+    production_env: None, monkeypatch: pytest.MonkeyPatch, secret: str, reason: str
+) -> None:
+    monkeypatch.setenv("SECRET_KEY", secret)
+    with pytest.raises(ConfigError, match=f"^SECRET_KEY is {reason}"):
+        create_app({"ENV_NAME": "production"})
+
+
+def test_a_random_secret_key_is_accepted(production_env: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    import secrets
+
+    monkeypatch.setenv("SECRET_KEY", secrets.token_urlsafe(48))
+    app = create_app({"ENV_NAME": "production"})
+    assert len(app.config["SECRET_KEY"]) >= 48
+    with app.app_context():
+        db.engine.dispose()
+
+
+def test_production_refuses_a_plain_http_site_url(production_env: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SITE_URL", "http://dealflow.example")
+    with pytest.raises(ConfigError, match="^SITE_URL must be an https:// address in production"):
+        create_app({"ENV_NAME": "production"})
+
+
+def test_production_refuses_a_job_queue_that_is_not_redis(
+    production_env: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HUEY_URL", "sqlite:////tmp/huey.db")
+    with pytest.raises(ConfigError, match="^HUEY_URL must be a Redis URL in production"):
+        create_app({"ENV_NAME": "production"})
+
+
+def test_seed_demo_refuses_in_production(production_env: None) -> None:
+    app = create_app({"ENV_NAME": "production"})
+    with app.app_context():
+        result = app.test_cli_runner().invoke(args=["seed-demo"])
+        db.engine.dispose()
+    assert result.exit_code != 0
+    assert "seed-demo refuses to run in production" in result.output
+
+
+def test_development_links_follow_the_port(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.delenv("SITE_URL", raising=False)
+    monkeypatch.setenv("PORT", "8000")
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'dev.db'}")
+    app = create_app({"ENV_NAME": "development"})
+    assert app.config["SITE_URL"] == "http://127.0.0.1:8000"
+    monkeypatch.setenv("SITE_URL", "http://dealflow.local:9000/")
+    assert create_app({"ENV_NAME": "development"}).config["SITE_URL"] == "http://dealflow.local:9000"
+
+
+def test_an_unknown_job_queue_url_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HUEY_URL", "amqp://broker")
+    with pytest.raises(ConfigError, match="^HUEY_URL must start with redis://"):
+        create_app({"ENV_NAME": "development"})

@@ -24,6 +24,7 @@ from dealflow.billing import plans as billing_plans
 from dealflow.billing import queries as billing_queries
 from dealflow.extensions import db
 from dealflow.models import AuditLog, Currency, ExchangeRate, Hub, Region, Role, User
+from dealflow.notifications import mail, outbox
 from dealflow.startups import services as startup_services
 
 bp = Blueprint("admin", __name__)
@@ -221,3 +222,41 @@ def billing() -> str:
         search=search,
         enabled=billing_plans.billing_enabled(),
     )
+
+
+OUTBOX_PER_PAGE = 50
+
+
+@bp.route("/outbox")
+@admin_required
+def undelivered_mail() -> str:
+    """Emails every attempt failed for, with the last error, so an administrator can fix the cause and retry."""
+    page = db.paginate(
+        outbox.dead_letters_query(),
+        page=request.args.get("page", 1, type=int),
+        per_page=OUTBOX_PER_PAGE,
+        error_out=False,
+    )
+    return render_template("admin/outbox.html", pagination=page, counts=outbox.counts_by_status(db.session()))
+
+
+@bp.route("/outbox/<int:message_id>/retry", methods=["POST"])
+@admin_required
+def retry_mail(message_id: int) -> Response:
+    """Send a dead letter again with the same Message-ID; the worker is woken once this is committed."""
+    try:
+        row = outbox.retry_dead(db.session(), message_id)
+    except outbox.OutboxError:
+        flash(_("That email is no longer waiting for a retry."), "warning")
+        return redirect(url_for("admin.undelivered_mail"))
+    audit.record(
+        "outbox.retry",
+        actor=signed_in_user(),
+        target=row,
+        details={"recipient": row.recipient, "message_id": row.message_id, "last_error": row.last_error},
+        ip=request.remote_addr,
+    )
+    mail.mark_written(db.session())
+    db.session.commit()
+    flash(_("The email to %(recipient)s will be sent again.", recipient=row.recipient), "success")
+    return redirect(url_for("admin.undelivered_mail"))

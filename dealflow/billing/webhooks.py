@@ -20,7 +20,8 @@ from dealflow.billing import cards, errors, gateway, mirror, plans
 from dealflow.billing.gateway import StripeData
 from dealflow.billing.mirror import STRIPE_ACTOR, RemoteSubscription, Snapshot
 from dealflow.extensions import db
-from dealflow.models import StripeEvent, Subscription, SubscriptionStatus, utcnow
+from dealflow.models import StripeEvent, Subscription, SubscriptionStatus, User, utcnow
+from dealflow.notifications import services as notifications
 
 log = logging.getLogger(__name__)
 
@@ -143,6 +144,15 @@ def _on_invoice_payment_failed(obj: StripeData, at: datetime, event_id: str) -> 
     if invoice is not None and (invoice.payment_failed_at is None or invoice.payment_failed_at < at):
         invoice.payment_failed_at = at
     db.session.flush()
+    owner = db.session.get(User, user_id)
+    if owner is not None and invoice_id and (invoice is None or invoice.status != "paid"):
+        notifications.tell_investor_of_failed_payment(
+            owner,
+            invoice_id,
+            amount_cents=obj.get("amount_due"),
+            currency=obj.get("currency"),
+            grace_until=row.grace_until if row is not None else None,
+        )
     audit.record(
         "billing.payment_failed",
         actor=None,

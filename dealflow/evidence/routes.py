@@ -3,20 +3,16 @@
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
-from pathlib import Path
 
-from flask import Blueprint, Response, current_app, render_template, request, send_file, stream_with_context
+from flask import Blueprint, Response, render_template, request, send_file, stream_with_context
 from flask_babel import format_date, get_locale
 from flask_babel import gettext as _
 from werkzeug.exceptions import NotFound
 
-from dealflow.evidence import ledger, tiles
+from dealflow.evidence import ledger, open_data_files, tiles
 from dealflow.evidence.privacy import HIDDEN, SUPPRESSED, Shown
 from dealflow.evidence.queries import Dashboard, MonthFigures, dashboard
 from dealflow.extensions import limiter
@@ -162,32 +158,6 @@ def download(name: str, fmt: str) -> Response:
     head = ledger.current_head()
     mimetype = "text/csv" if fmt == "csv" else "application/json"
     if name == "events":  # streamed as read: a million rows need no memory and no disk
-        return _stream(_chunks(head, dataset, fmt), f"{name}.{fmt}", mimetype)
-    path = _aggregate_file(head, dataset, fmt)
+        return _stream(open_data_files.chunks(head, dataset, fmt), f"{name}.{fmt}", mimetype)
+    path = open_data_files.aggregate_file(head, dataset, fmt)
     return send_file(path, mimetype=mimetype, as_attachment=True, download_name=f"{name}.{fmt}", max_age=0)
-
-
-def _chunks(head: ledger.Head, dataset: ledger.Dataset, fmt: str) -> Iterator[str]:
-    records = dataset.records(ledger.OpenData(head))
-    return ledger.csv_chunks(dataset.columns, records) if fmt == "csv" else ledger.json_chunks(records)
-
-
-def _aggregate_file(head: ledger.Head, dataset: ledger.Dataset, fmt: str) -> Path:
-    """An aggregate file as of this head, computed once (seconds at a million events) and then served from disk.
-
-    The files of one head never change, so every worker and every later download shares them; those of
-    older heads are removed when a newer head is written.
-    """
-    root = Path(current_app.config["OPEN_DATA_FOLDER"])
-    folder = root / f"{head.event_count}-{head.head_hash[:16]}"
-    path = folder / f"{dataset.name}.{fmt}"
-    if path.exists():
-        return path
-    folder.mkdir(parents=True, exist_ok=True)
-    with tempfile.NamedTemporaryFile("w", encoding="utf-8", newline="", dir=folder, delete=False) as handle:
-        handle.writelines(_chunks(head, dataset, fmt))
-    os.replace(handle.name, path)  # atomic: a parallel download sees the old state or the whole file
-    for older in root.iterdir():
-        if older != folder and older.is_dir():
-            shutil.rmtree(older, ignore_errors=True)
-    return path

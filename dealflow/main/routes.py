@@ -1,11 +1,12 @@
-"""The public home page, the language switch and the health check."""
+"""The public home page, the language switch and the health and readiness checks."""
 
 from __future__ import annotations
 
-from flask import Blueprint, redirect, render_template, url_for
+from flask import Blueprint, jsonify, redirect, render_template, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
+from dealflow import readiness
 from dealflow.auth import services as account_services
 from dealflow.auth.sessions import signed_in_user
 from dealflow.extensions import db
@@ -40,3 +41,10 @@ def set_language() -> Response:
 def healthz() -> tuple[str, int, dict[str, str]]:
     """For load balancers: the process answers, without touching the database."""
     return "ok", 200, {"Content-Type": "text/plain; charset=utf-8"}
+
+
+@bp.route("/readyz")
+def readyz() -> tuple[Response, int]:
+    """For orchestrators: 200 once the database and Redis answer, 503 (and no traffic) while one does not."""
+    ready, checks = readiness.readiness()
+    return jsonify(status="ready" if ready else "not ready", checks=checks), 200 if ready else 503

@@ -29,6 +29,7 @@ from dealflow.models.match import (
     ProgressStatus,
     StartupFunnel,
 )
+from dealflow.models.outbox import OutboxMessage, OutboxStatus
 from dealflow.models.reference import Region, Sector, Stage
 from dealflow.models.review import ReviewClaim, RubricScore
 from dealflow.models.startup import (
@@ -84,6 +85,8 @@ __all__ = [
     "MatchEvent",
     "MatchEventLink",
     "MatchProgress",
+    "OutboxMessage",
+    "OutboxStatus",
     "ProgressKind",
     "ProgressStatus",
     "Region",

@@ -1,24 +1,27 @@
-"""Email: built inside the transaction, sent only after it commits, through SMTP or to the console."""
+"""Email: written to the outbox inside the action's transaction, handed to SMTP or the console by the worker."""
 
 from __future__ import annotations
 
-import logging
 import smtplib
 import ssl
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from email.message import EmailMessage
+from email.utils import make_msgid
 from typing import Any
+from urllib.parse import urlsplit
 
 from flask import current_app
-from sqlalchemy import event
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-log = logging.getLogger(__name__)
-OUTBOX = "dealflow_outbox"
+from dealflow.models import OutboxMessage
 
-
-def queue(session: Session, message: EmailMessage) -> None:
-    """Send the message once the session commits; never if it rolls back."""
-    session.info.setdefault(OUTBOX, []).append(message)
+WRITTEN = "dealflow_outbox_written"  # session.info: the rows this unit of work added, so the worker is woken
+EMAIL = "email"
+DeliveryErrors = (OSError, smtplib.SMTPException)
+Send = Callable[[EmailMessage], None]
 
 
 def build(to: str, subject: str, body: str) -> EmailMessage:
@@ -30,46 +33,85 @@ def build(to: str, subject: str, body: str) -> EmailMessage:
     return message
 
 
-def deliver(messages: list[EmailMessage]) -> None:
-    """Hand messages to the configured backend; a failure is logged and never undoes the user's action."""
-    backend = current_app.config["MAIL_BACKEND"]
-    if backend == "null" or not messages:
-        return
-    if backend == "console":
-        for message in messages:
-            print(f"--- email ---\n{message}", flush=True)  # noqa: T201 -- the development backend
-        return
-    config = current_app.config
-    try:
-        smtp_class: Any = smtplib.SMTP_SSL if config["MAIL_USE_SSL"] else smtplib.SMTP
-        with smtp_class(config["MAIL_SERVER"], config["MAIL_PORT"], timeout=10) as smtp:
-            if config["MAIL_USE_TLS"]:
-                smtp.starttls(context=ssl.create_default_context())
-            if config["MAIL_USERNAME"]:
-                smtp.login(config["MAIL_USERNAME"], config["MAIL_PASSWORD"])
-            for message in messages:
-                smtp.send_message(message)
-    except (OSError, smtplib.SMTPException):
-        log.exception("could not send %d email(s)", len(messages))
+def new_message_id() -> str:
+    """A Message-ID made once, when the row is written, and carried by every delivery attempt."""
+    return make_msgid(domain=urlsplit(current_app.config["SITE_URL"]).hostname or "dealflow.kz")
+
+
+def queue(session: Session, message: EmailMessage, *, dedupe_key: str | None = None) -> bool:
+    """Write the email to the outbox in the caller's transaction: sent if it commits, gone if it rolls back.
+
+    With a dedupe_key the email is written at most once ever (False when it was written before).
+    """
+    row = OutboxMessage(
+        channel=EMAIL,
+        message_id=str(message["Message-ID"] or new_message_id()),
+        dedupe_key=dedupe_key,
+        sender=str(message["From"]),
+        recipient=str(message["To"]),
+        subject=str(message["Subject"]),
+        body=str(message.get_content()),
+    )
+    if dedupe_key is not None:
+        if session.scalar(select(OutboxMessage.id).where(OutboxMessage.dedupe_key == dedupe_key)) is not None:
+            return False
+        try:
+            with session.begin_nested():
+                session.add(row)
+        except IntegrityError:  # a parallel transaction wrote it first
+            return False
+    else:
+        session.add(row)
+    session.info.setdefault(WRITTEN, []).append(row)
+    return True
+
+
+def mark_written(session: Session) -> None:
+    """Wake the worker once this unit of work ends, e.g. after an administrator retried a dead letter."""
+    session.info.setdefault(WRITTEN, [])
+
+
+def take_written(session: Session) -> bool:
+    """Whether this unit of work wrote to the outbox; asked once, at its end."""
+    return session.info.pop(WRITTEN, None) is not None
 
 
 def discard(session: Session) -> None:
     """Drop the emails queued so far in this session (e.g. for demo data)."""
-    session.info.pop(OUTBOX, None)
+    for row in session.info.pop(WRITTEN, []):
+        if row in session.new:
+            session.expunge(row)
+        elif row in session:
+            session.delete(row)
+    session.flush()
 
 
-def _after_commit(session: Session) -> None:
-    messages = session.info.pop(OUTBOX, [])
-    if messages:
-        deliver(messages)
+def as_email(row: OutboxMessage) -> EmailMessage:
+    """The stored row as the message it was queued as, with its own Message-ID."""
+    message = EmailMessage()
+    message["From"] = row.sender
+    message["To"] = row.recipient
+    message["Subject"] = row.subject
+    message["Message-ID"] = row.message_id
+    message.set_content(row.body)
+    return message
 
 
-def _after_rollback(session: Session) -> None:
-    session.info.pop(OUTBOX, None)
-
-
-def register_session_events() -> None:
-    """Once per process: every session sends its outbox after commit and drops it on rollback."""
-    if not event.contains(Session, "after_commit", _after_commit):
-        event.listen(Session, "after_commit", _after_commit)
-        event.listen(Session, "after_soft_rollback", lambda session, _previous: _after_rollback(session))
+@contextmanager
+def connection() -> Iterator[Send]:
+    """One connection to the configured backend for a batch; raises DeliveryErrors when it cannot be had."""
+    backend = current_app.config["MAIL_BACKEND"]
+    if backend == "null":
+        yield lambda _message: None
+        return
+    if backend == "console":
+        yield lambda message: print(f"--- email ---\n{message}", flush=True)  # noqa: T201 -- the development backend
+        return
+    config = current_app.config
+    smtp_class: Any = smtplib.SMTP_SSL if config["MAIL_USE_SSL"] else smtplib.SMTP
+    with smtp_class(config["MAIL_SERVER"], config["MAIL_PORT"], timeout=config["MAIL_TIMEOUT_SECONDS"]) as smtp:
+        if config["MAIL_USE_TLS"]:
+            smtp.starttls(context=ssl.create_default_context())
+        if config["MAIL_USERNAME"]:
+            smtp.login(config["MAIL_USERNAME"], config["MAIL_PASSWORD"])
+        yield smtp.send_message

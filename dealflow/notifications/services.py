@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from flask import current_app, render_template
@@ -27,6 +28,7 @@ SUBJECTS: dict[str, LazyString] = {
     "close_to_confirm": _l("Please confirm the investment in %(startup)s"),
     "close_confirmed": _l("The investment in %(startup)s is confirmed"),
     "close_disputed": _l("The investment in %(startup)s was not confirmed"),
+    "payment_failed": _l("Your payment for Dealflow Pro failed"),
 }
 TEXTS: dict[str, LazyString] = {
     "submission": _l("%(startup)s (%(region)s) was submitted for review."),
@@ -39,6 +41,7 @@ TEXTS: dict[str, LazyString] = {
     "close_to_confirm": _l("%(who)s recorded a closed investment in %(startup)s: please confirm it."),
     "close_confirmed": _l("%(who)s confirmed the closed investment in %(startup)s."),
     "close_disputed": _l("%(who)s did not confirm the closed investment in %(startup)s."),
+    "payment_failed": _l("The payment of %(amount)s for Dealflow Pro failed: update your card to keep Pro."),
 }
 
 
@@ -58,10 +61,18 @@ def text_of(notification: Notification) -> str:
 
 
 def notify(
-    user: User, kind: str, params: dict[str, Any], link: str, *, email_extra: dict[str, Any] | None = None
-) -> None:
-    """One notification row now and one email after commit, written in the recipient's language."""
-    db.session.add(Notification(user_id=user.id, kind=kind, params=params, link=link))
+    user: User,
+    kind: str,
+    params: dict[str, Any],
+    link: str,
+    *,
+    email_extra: dict[str, Any] | None = None,
+    once_key: str | None = None,
+) -> bool:
+    """One notification and one outbox email, in the recipient's language, in the caller's transaction.
+
+    With once_key the pair is written at most once ever (False when it was written before).
+    """
     locale = user.locale or current_app.config["BABEL_DEFAULT_LOCALE"]
     with force_locale(locale):
         shown = _shown(params)
@@ -73,8 +84,11 @@ def notify(
             extra=email_extra or {},
             url=current_app.config["SITE_URL"] + link,
         )
-    mail.queue(db.session(), mail.build(user.email, subject, body))
+    if not mail.queue(db.session(), mail.build(user.email, subject, body), dedupe_key=once_key):
+        return False
+    db.session.add(Notification(user_id=user.id, kind=kind, params=params, link=link))
     db.session.flush()
+    return True
 
 
 def staff_serving(region_code: str | None) -> Sequence[User]:
@@ -109,6 +123,21 @@ def tell_founder_of_decision(startup: Startup, decision: str, comment: str | Non
         {"startup": startup.name, "decision": decision},
         "/founder/",
         email_extra={"comment": comment},
+    )
+
+
+def tell_investor_of_failed_payment(
+    user: User, invoice_id: str, *, amount_cents: int | None, currency: str | None, grace_until: datetime | None
+) -> bool:
+    """A failed payment reaches the investor's inbox, not only a banner: once per invoice, whatever Stripe retries."""
+    amount = f"{(amount_cents or 0) / 100:.2f} {(currency or 'usd').upper()}"
+    return notify(
+        user,
+        "payment_failed",
+        {"amount": amount},
+        "/billing/",
+        email_extra={"grace_until": grace_until},
+        once_key=f"payment_failed:{invoice_id}",
     )
 
 

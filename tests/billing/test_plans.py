@@ -313,9 +313,9 @@ def test_admins_see_who_is_on_which_plan_and_failed_payments(billing_on: None, a
 
 @pytest.fixture
 def production_env(monkeypatch: pytest.MonkeyPatch, app: Flask) -> None:
-    monkeypatch.setenv("SECRET_KEY", "x" * 48)
+    monkeypatch.setenv("SECRET_KEY", "kQ9v2-Lx7pZ_c4RtWm8YbN3eHs6JuGfA1oDiVyTq5rEz")  # a test value of fair entropy
     monkeypatch.setenv("DATABASE_URL", app.config["SQLALCHEMY_DATABASE_URI"])
-    monkeypatch.setenv("REDIS_URL", "memory://")
+    monkeypatch.setenv("REDIS_URL", "redis://127.0.0.1:6379/0")
     monkeypatch.setenv("SITE_URL", "https://dealflow.example")
     monkeypatch.setenv("MAIL_SERVER", "127.0.0.1")
 

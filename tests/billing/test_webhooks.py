@@ -530,3 +530,44 @@ def test_localstripe_delivers_signed_webhooks_that_update_the_subscription(hooke
 def _invoice_count(app: Flask, user_id: int) -> int:
     with app.app_context():
         return int(db.session.scalar(select(func.count()).where(BillingInvoice.user_id == user_id)) or 0)
+
+
+def test_a_failed_payment_emails_the_investor_once_per_invoice_in_their_language(
+    billing_on: None, app: Flask, client: FlaskClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from aiosmtpd.controller import Controller
+
+    from dealflow.models import Notification, OutboxMessage
+    from tests.test_email import Inbox, body, free_port, subject
+
+    inbox = Inbox()
+    port = free_port()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    monkeypatch.setitem(app.config, "MAIL_BACKEND", "smtp")
+    monkeypatch.setitem(app.config, "MAIL_PORT", port)
+    try:
+        user = investor()
+        user.locale = "ru"
+        user.email = "payer@fund.kz"
+        subscription = give_pro(user)
+        now = int(time.time())
+        declined = invoice_object("in_card_declined", subscription, status="open")
+        first = event("invoice.payment_failed", declined, created=now - 60)
+        assert deliver(client, first).status_code == 200
+        assert deliver(client, first).get_json()["outcome"] == "duplicate"  # Stripe delivering the event again
+        retried = event("invoice.payment_failed", {**declined, "attempt_count": 2}, created=now)  # Stripe's next try
+        assert deliver(client, retried).get_json()["outcome"] == "applied"
+        [message] = inbox.to("payer@fund.kz")
+        time.sleep(0.3)
+        assert len(inbox.to("payer@fund.kz")) == 1  # three deliveries, two events, one invoice: one email
+    finally:
+        controller.stop()
+    assert subject(message) == "Не прошла оплата Dealflow Pro"
+    text = body(message)
+    assert "49.00 USD" in text
+    assert "http://127.0.0.1:5000/billing/" in text
+    rows = db.session.scalars(select(OutboxMessage).where(OutboxMessage.recipient == "payer@fund.kz")).all()
+    assert [r.dedupe_key for r in rows] == ["payment_failed:in_card_declined"]
+    kinds = db.session.scalars(select(Notification.kind).where(Notification.user_id == user.id)).all()
+    assert kinds == ["payment_failed"]

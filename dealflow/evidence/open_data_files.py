@@ -1,0 +1,53 @@
+"""The open data's aggregate files on disk: one set per ledger head, written once and shared by every worker."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+from flask import current_app
+
+from dealflow.evidence import ledger
+
+FORMATS = ("csv", "json")
+
+
+def chunks(head: ledger.Head, dataset: ledger.Dataset, fmt: str) -> Iterator[str]:
+    """A dataset as of the head, as CSV or JSON text in pieces."""
+    records = dataset.records(ledger.OpenData(head))
+    return ledger.csv_chunks(dataset.columns, records) if fmt == "csv" else ledger.json_chunks(records)
+
+
+def aggregate_file(head: ledger.Head, dataset: ledger.Dataset, fmt: str) -> Path:
+    """An aggregate file as of this head, computed once (seconds at a million events) and then served from disk.
+
+    The files of one head never change, so every worker and every later download shares them; those of
+    older heads are removed when a newer head is written.
+    """
+    root = Path(current_app.config["OPEN_DATA_FOLDER"])
+    folder = root / f"{head.event_count}-{head.head_hash[:16]}"
+    path = folder / f"{dataset.name}.{fmt}"
+    if path.exists():
+        return path
+    folder.mkdir(parents=True, exist_ok=True)
+    with tempfile.NamedTemporaryFile("w", encoding="utf-8", newline="", dir=folder, delete=False) as handle:
+        handle.writelines(chunks(head, dataset, fmt))
+    os.replace(handle.name, path)  # atomic: a parallel download sees the old state or the whole file
+    for older in root.iterdir():
+        if older != folder and older.is_dir():
+            shutil.rmtree(older, ignore_errors=True)
+    return path
+
+
+def refresh_aggregate_files() -> list[Path]:
+    """Write the current head's aggregate files ahead of the first download (the worker runs it periodically)."""
+    head = ledger.current_head()
+    return [
+        aggregate_file(head, dataset, fmt)
+        for dataset in ledger.DATASETS
+        if dataset.name != "events"  # streamed as read, never stored
+        for fmt in FORMATS
+    ]

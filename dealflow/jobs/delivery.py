@@ -1,0 +1,74 @@
+"""The outbox's delivery: lease a batch, hand each message to its channel, record each outcome at once."""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+from collections.abc import Sequence
+from datetime import datetime
+
+from flask import current_app
+
+from dealflow.extensions import db
+from dealflow.models import OutboxMessage
+from dealflow.notifications import mail, outbox
+
+log = logging.getLogger(__name__)
+
+
+def worker_name() -> str:
+    """Which worker holds a lease: host, process and thread, for the admin page and the logs."""
+    return f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}"[:120]
+
+
+def _describe(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}"
+
+
+def _deliver_emails(rows: Sequence[OutboxMessage], worker: str) -> int:
+    """Send over one connection; each outcome is committed as soon as it is known, so a crash repeats one at most.
+
+    With each outcome the lease on the rest of the batch is renewed: a slow but live worker keeps its rows.
+    """
+    waiting = list(rows)
+    sent = 0
+    try:
+        with mail.connection() as send:
+            while waiting:
+                row = waiting[0]
+                try:
+                    send(mail.as_email(row))
+                except mail.DeliveryErrors as exc:
+                    log.warning("email %s to %s failed: %s", row.message_id, row.recipient, _describe(exc))
+                    outbox.mark_failed(row, _describe(exc))
+                else:
+                    outbox.mark_sent(row)
+                    sent += 1
+                waiting.pop(0)
+                outbox.renew_lease(db.session(), waiting, worker)
+                db.session.commit()
+    except mail.DeliveryErrors as exc:  # no connection at all, or it broke between two messages
+        log.warning("mail backend unavailable, %d email(s) wait for a retry: %s", len(waiting), _describe(exc))
+        for row in waiting:
+            outbox.mark_failed(row, _describe(exc))
+        db.session.commit()
+    return sent
+
+
+def deliver_due(*, max_batches: int = 20, now: datetime | None = None) -> int:
+    """Deliver the outbox's due rows batch by batch until none is left; returns how many were sent.
+
+    now is the moment rows are due by (a test passes a later one instead of waiting for a retry's delay).
+    """
+    worker = worker_name()
+    size = current_app.config["OUTBOX_BATCH_SIZE"]
+    sent = 0
+    for _ in range(max_batches):
+        rows = outbox.claim_due(db.session(), worker, channel=mail.EMAIL, limit=size, now=now)
+        db.session.commit()  # the lease is visible to other workers before any message leaves
+        if not rows:
+            break
+        sent += _deliver_emails(rows, worker)
+    return sent

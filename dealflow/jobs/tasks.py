@@ -1,0 +1,91 @@
+"""The worker's tasks: each runs in an app context of its own and commits at its own boundary."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any, TypeVar
+
+from flask import Flask
+from huey import Huey, crontab  # type: ignore[import-untyped]
+
+from dealflow.evidence import open_data_files
+from dealflow.extensions import db
+from dealflow.investors import services as investor_services
+from dealflow.jobs import delivery
+from dealflow.models import utcnow
+from dealflow.startups import pruning
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+UPLOAD_GRACE = timedelta(days=1)  # an upload younger than this may belong to a form still being filled in
+
+
+@dataclass(frozen=True)
+class Tasks:
+    """The registered tasks a caller may enqueue (the periodic ones enqueue themselves)."""
+
+    deliver_outbox: Any
+
+
+def in_unit_of_work(app: Flask, work: Callable[[], T]) -> T:
+    """Run work in a fresh app context and commit once; an error rolls back and is raised to Huey's log."""
+    with app.app_context():
+        try:
+            result = work()
+            db.session.commit()
+        except Exception:
+            db.session.rollback()
+            raise
+        return result
+
+
+def send_alerts() -> tuple[int, int]:
+    """Saved-search alerts, as `flask alerts send` sends them."""
+    emails, startups = investor_services.send_alerts()
+    log.info("sent %d alert emails listing %d startups", emails, startups)
+    return emails, startups
+
+
+def prune_uploads(app: Flask) -> int:
+    """Delete uploads no startup uses and files with no row, older than a day; the files go after the commit."""
+    plan = in_unit_of_work(app, lambda: pruning.plan_pruning(utcnow() - UPLOAD_GRACE))
+    with app.app_context():
+        pruning.unlink(plan)
+    log.info("pruned %d uploads", len(plan.keys))
+    return len(plan.keys)
+
+
+def register_tasks(huey: Huey, app: Flask) -> Tasks:
+    """Bind the tasks and the periodic schedule to this app's queue."""
+
+    @huey.task(name="deliver_outbox")
+    def deliver_outbox() -> int:
+        """Deliver what is due now (woken after a commit that wrote to the outbox)."""
+        with app.app_context():
+            return delivery.deliver_due()
+
+    @huey.periodic_task(crontab(minute="*"), name="sweep_outbox")
+    def sweep_outbox() -> int:
+        """Every minute: retries whose delay is over, and rows a dead worker held once its lease runs out."""
+        with app.app_context():
+            return delivery.deliver_due()
+
+    @huey.periodic_task(crontab(minute="5"), name="send_alerts")
+    def send_alerts_hourly() -> tuple[int, int]:
+        """Hourly: each investor hears of startups newly matching their saved searches."""
+        return in_unit_of_work(app, send_alerts)
+
+    @huey.periodic_task(crontab(minute="20", hour="21"), name="prune_uploads")
+    def prune_uploads_daily() -> int:
+        """Daily at 02:20 in Almaty (21:20 UTC): abandoned uploads leave the disk."""
+        return prune_uploads(app)
+
+    @huey.periodic_task(crontab(minute="*/15"), name="refresh_open_data")
+    def refresh_open_data() -> int:
+        """Every quarter hour: the open data's aggregate files for the newest ledger head, before anyone asks."""
+        return len(in_unit_of_work(app, open_data_files.refresh_aggregate_files))
+
+    return Tasks(deliver_outbox=deliver_outbox)
