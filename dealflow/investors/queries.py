@@ -223,8 +223,9 @@ class StartupRow:
     @classmethod
     def from_row(cls, row: Any) -> StartupRow:
         """A row of CARD_COLUMNS, the export markets as a tuple so that the card can be a cache key."""
-        *columns, markets = cast(tuple[Any, ...], row)
-        return cls(*columns, export_markets=tuple(markets or ()))
+        values = list(cast(tuple[Any, ...], row))
+        values[-1] = tuple(values[-1] or ())
+        return cls(*values)
 
 
 CARD_COLUMNS = (

@@ -6,6 +6,7 @@ the filter panel only change when what they show changes, and that is exactly th
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from typing import Any, NamedTuple
 from urllib.parse import urlencode
@@ -119,20 +120,30 @@ def active_filters(query: DiscoveryQuery) -> list[ActiveFilter]:
         return url_for("investors.browse") + ("?" + urlencode(args, doseq=True) if args else "")
 
     chips = [ActiveFilter(f"“{query.text}”", without(text=""))] if query.text else []
-    for name, codes, label_of in (
+    named: tuple[tuple[str, tuple[str, ...], Callable[[str], str]], ...] = (
         ("regions", query.regions, lambda code: region_name(code, locale)),
         ("sectors", query.sectors, lambda code: reference_name(SECTORS, code, locale)),
         ("stages", query.stages, lambda code: reference_name(STAGES, code, locale)),
         ("instruments", query.instruments, lambda code: str(INSTRUMENT_LABELS[Instrument(code)])),
-    ):
+    )
+    for name, codes, label_of in named:
         for code in codes:
             chips.append(ActiveFilter(label_of(code), without(**{name: tuple(c for c in codes if c != code)})))
+    ask_min, ask_max = format_usd(query.ask_min), format_usd(query.ask_max)
     for chosen, label, change in (
         (query.outside_main_hubs, _("Outside Astana and Almaty"), {"outside_main_hubs": False}),
-        (query.ask_min is not None, _("Ask from %(amount)s", amount=format_usd(query.ask_min)), {"ask_min": None}),
-        (query.ask_max is not None, _("Ask up to %(amount)s", amount=format_usd(query.ask_max)), {"ask_max": None}),
-        (query.founded_from is not None, _("Founded in %(year)s or later", year=query.founded_from), {"founded_from": None}),
-        (query.founded_to is not None, _("Founded in %(year)s or earlier", year=query.founded_to), {"founded_to": None}),
+        (query.ask_min is not None, _("Ask from %(amount)s", amount=ask_min), {"ask_min": None}),
+        (query.ask_max is not None, _("Ask up to %(amount)s", amount=ask_max), {"ask_max": None}),
+        (
+            query.founded_from is not None,
+            _("Founded in %(year)s or later", year=query.founded_from),
+            {"founded_from": None},
+        ),
+        (
+            query.founded_to is not None,
+            _("Founded in %(year)s or earlier", year=query.founded_to),
+            {"founded_to": None},
+        ),
         (query.has_revenue, _("Has revenue"), {"has_revenue": False}),
         (query.exports, _("Already exports"), {"exports": False}),
     ):

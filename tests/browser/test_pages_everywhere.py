@@ -93,7 +93,9 @@ def placeholders(app: Flask) -> dict[str, str]:
         waiting = db.session.scalar(
             select(Startup).where(Startup.status == StartupStatus.SUBMITTED).order_by(Startup.id)
         )
-        assert startup is not None and intro is not None and waiting is not None
+        assert startup is not None
+        assert intro is not None
+        assert waiting is not None
         return {"startup": startup.slug, "match": str(intro.id), "review_item": str(waiting.id)}
 
 
