@@ -231,3 +231,50 @@ def test_the_current_page_is_marked_in_the_navigation(visitors: dict[str, Visito
     expect(current).to_have_attribute("href", "/investor/bookmarks")
     page.goto("/startups/")
     expect(page.locator("nav [aria-current='page']")).to_have_attribute("href", "/startups/")
+
+
+def test_on_a_phone_the_filters_open_in_a_drawer_and_update_the_results(
+    visitors: dict[str, Visitor], live_app: Flask, live_server: LiveServer
+) -> None:
+    set_language(live_app, "en", visitors, live_server.url)
+    visitor = visitors["investor"]
+    page = visitor.page
+    visitor.errors.clear()
+    page.set_viewport_size({"width": 375, "height": 800})
+    page.goto("/startups/")
+    expect(page.locator("#q")).to_be_hidden()  # results first: the filters wait behind one button
+    first_card = page.locator("#results article").first
+    assert (box := first_card.bounding_box()) is not None
+    assert box["y"] < 800
+    page.locator("a[href='#filters']").click()
+    expect(page.locator("#q")).to_be_visible()
+    page.locator("#region-search").fill("kyzyl")
+    expect(page.locator("label[for='region-KZ-43']")).to_be_visible()
+    expect(page.locator("label[for='region-KZ-71']")).to_be_hidden()
+    with page.expect_response(lambda response: "region=KZ-43" in response.url):
+        page.locator("label[for='region-KZ-43']").click()
+    chip = page.locator(".df-active-filters .df-chip-remove")
+    expect(chip).to_have_count(1)
+    expect(chip).to_contain_text("Kyzylorda Region")
+    assert "region=KZ-43" in page.url  # the URL holds the query
+    page.get_by_role("button", name="Show startups").click()
+    expect(page.locator("#q")).to_be_hidden()
+    assert visitor.errors == []  # htmx's update brought no inline style, so no CSP report
+
+
+def test_without_javascript_the_filters_follow_the_results(browser: Browser, live_server: LiveServer) -> None:
+    context = browser.new_context(base_url=live_server.url, locale="en-US", java_script_enabled=False)
+    page = context.new_page()
+    page.set_viewport_size({"width": 375, "height": 800})
+    log_in(page, "investor.foreign@demo.dealflow.kz")
+    page.goto("/startups/?sector=agritech")
+    expect(page.locator("#q")).to_be_visible()
+    expect(page.locator("#region-search")).to_be_hidden()  # the search box needs a script; the boxes do not
+    results, filters = page.locator("#results").bounding_box(), page.locator("#discovery").bounding_box()
+    assert results is not None
+    assert filters is not None
+    assert results["y"] < filters["y"]
+    page.locator(".df-chip-remove").first.click()
+    assert "sector=" not in page.url
+    assert page.evaluate(OVERFLOW) <= 0
+    context.close()
