@@ -102,12 +102,16 @@ def test_active_filters_are_chips_that_each_remove_one_filter(auth: Auth, client
     auth.login(reader.email, PASSWORD)
     page = client.get("/startups/?sector=agritech&region=KZ-43&revenue=1&sort=ask_desc").get_data(as_text=True)
     chips = page[page.index('class="df-active-filters') : page.index("</ul>", page.index('class="df-active-filters'))]
-    links = dict(
-        (label.strip(), href.replace("&amp;", "&"))
+    links = {
+        label.strip(): href.replace("&amp;", "&")
         for href, label in re.findall(r'<a class="df-chip df-chip-remove" href="([^"]+)">([^<]+)<', chips)
-    )
+    }
     assert set(links) == {"Agriculture (AgriTech)", "Kyzylorda Region", "Has revenue"}
-    assert parse_qs(urlsplit(links["Agriculture (AgriTech)"]).query) == {"region": ["KZ-43"], "revenue": ["1"], "sort": ["ask_desc"]}
+    assert parse_qs(urlsplit(links["Agriculture (AgriTech)"]).query) == {
+        "region": ["KZ-43"],
+        "revenue": ["1"],
+        "sort": ["ask_desc"],
+    }
     assert parse_qs(urlsplit(links["Has revenue"]).query) == {
         "region": ["KZ-43"],
         "sector": ["agritech"],
