@@ -8,7 +8,7 @@ import flask_babel
 from flask import Flask, Response, current_app, has_request_context, render_template, request
 from flask_babel import get_locale
 from flask_login import current_user
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from dealflow import labels
 from dealflow.countries import country_name
@@ -52,7 +52,19 @@ def page_chrome(part: str) -> Markup:
         ("chrome", part, locale, account, unread),
         lambda: render_template(f"_{part}.html", token=TOKEN_SLOT, next_url=NEXT_SLOT, unread_notifications=unread),
     )
-    return fill_slots(html)
+    return mark_current_page(fill_slots(html)) if part == "navbar" else fill_slots(html)
+
+
+def mark_current_page(html: Markup) -> Markup:
+    """The link to this very page gets aria-current, outside the cache, so the cache key stays per account."""
+    if not has_request_context():
+        return html
+    href = f'href="{escape(request.path)}"'
+    for link_class in ('class="nav-link"', 'class="dropdown-item"'):
+        link = f"{link_class} {href}"
+        if link in html:
+            return Markup(str(html).replace(link, f'{link} aria-current="page"', 1))  # noqa: S704 -- path escaped
+    return html
 
 
 def _template_globals() -> dict[str, Any]:

@@ -124,7 +124,7 @@ def index() -> str:
         "evidence/index.html",
         board=board,
         charts=_charts(board, locale),
-        tiles=tiles.tile_map(board.regions, lambda code: region_name(code, locale)),
+        tiles=tiles.tile_map(board.regions, lambda code: region_name(code, locale), locale),
         small=SUPPRESSED,
         hidden=HIDDEN,
         shown=numbers.count,
