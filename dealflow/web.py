@@ -13,6 +13,7 @@ from flask_login import current_user
 from markupsafe import Markup
 
 from dealflow import labels
+from dealflow.content import in_language
 from dealflow.countries import country_name
 from dealflow.fragments import NEXT_SLOT, TOKEN_SLOT, fill_slots, fragments
 from dealflow.models import IntroStatus, InvestorKind, PipelineStage, ProgressKind, ProgressStatus
@@ -94,6 +95,9 @@ def _template_globals() -> dict[str, Any]:
         "status_badge": labels.status_badge,
         "instrument_label": labels.instrument_label,
         "field_label": lambda name: FIELD_LABELS.get(name, name),
+        "translated": lambda item, field: in_language(item, field, locale),
+        "hub_name": lambda hub: hub.localized_name(locale) if hub else "",
+        "site_url": lambda path: current_app.config["SITE_URL"] + path,
         "region_label": lambda code: region_name(code, locale),
         "sector_label": lambda code: reference_name(SECTORS, code, locale),
         "stage_label": lambda code: reference_name(STAGES, code, locale),

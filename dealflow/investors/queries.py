@@ -209,6 +209,8 @@ class StartupRow:
     name: str
     slug: str
     tagline: str | None
+    tagline_ru: str | None
+    tagline_kk: str | None
     region_code: str | None
     sector_code: str | None
     stage_code: str | None
@@ -222,6 +224,8 @@ CARD_COLUMNS = (
     Startup.name,
     Startup.slug,
     Startup.tagline,
+    Startup.tagline_ru,
+    Startup.tagline_kk,
     Startup.region_code,
     Startup.sector_code,
     Startup.stage_code,

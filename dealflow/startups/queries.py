@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 from flask import abort
 from sqlalchemy import select
@@ -19,6 +20,7 @@ from dealflow.models import (
     Stage,
     Startup,
     StartupRevision,
+    StartupStatus,
     StoredFile,
 )
 from dealflow.startups.profile import Profile
@@ -115,3 +117,17 @@ def own_file(file_id: str | None, owner_id: int, kind: FileKind) -> StoredFile |
     if stored is None or stored.owner_id != owner_id or stored.kind != kind:
         return None
     return stored
+
+
+SITEMAP_LIMIT = 50_000  # the most URLs one sitemap file may hold (sitemaps.org)
+
+
+def listed_for_sitemap(limit: int = SITEMAP_LIMIT) -> Sequence[tuple[str, datetime]]:
+    """Slugs of approved startups with when their public page last changed, newest first, bounded."""
+    rows = db.session.execute(
+        select(Startup.slug, Startup.updated_at)
+        .where(Startup.status == StartupStatus.APPROVED)
+        .order_by(Startup.id.desc())
+        .limit(limit)
+    ).all()
+    return [(slug, changed) for slug, changed in rows]

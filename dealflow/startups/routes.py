@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_required
+from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.datastructures import FileStorage
@@ -247,40 +247,48 @@ def preview_startup(startup_id: int) -> str:
     )
 
 
+def _visitor() -> User | None:
+    """The signed-in user, or None for a visitor of the public pages."""
+    return signed_in_user() if current_user.is_authenticated else None
+
+
 @bp.route("/startups/<slug>")
-@login_required
 def startup_page(slug: str) -> str:
-    """The startup as investors and staff see it: contacts only after a match, the deck as the founder chose.
+    """The startup as its visitors see it: a public teaser, contacts only after a match, the deck as the founder chose.
 
     Investors also find their intro request here: ask for one, see it waiting, or open the match.
     """
-    user = signed_in_user()
+    user = _visitor()
     startup = startup_by_slug_or_404(slug)
     if not access.can_view_startup(user, startup):
         raise NotFound()
+    investor = user if user is not None and user.role == Role.INVESTOR else None
     return render_template(
         "startups/page.html",
         startup=startup,
         view=profile_view(Profile.of(startup)),
         preview=False,
-        show_contacts=access.can_see_contacts(user, startup),
-        show_deck=access.can_open_deck(user, startup),
-        history=review_history(startup.id) if user.is_staff else None,
-        bookmarked=user.role == Role.INVESTOR
+        show_contacts=user is not None and access.can_see_contacts(user, startup),
+        show_deck=user is not None and access.can_open_deck(user, startup),
+        history=review_history(startup.id) if user is not None and user.is_staff else None,
+        bookmarked=investor is not None
         and db.session.scalar(
-            select(Bookmark.id).where(Bookmark.investor_id == user.id, Bookmark.startup_id == startup.id)
+            select(Bookmark.id).where(Bookmark.investor_id == investor.id, Bookmark.startup_id == startup.id)
         )
         is not None,
-        intro=intro_queries.latest_intro(user.id, startup.id) if user.role == Role.INVESTOR else None,
+        intro=intro_queries.latest_intro(investor.id, startup.id) if investor is not None else None,
+        public_url=url_for("startups.startup_page", slug=startup.slug, _external=True),
     )
 
 
 @bp.route("/files/<int:file_id>")
-@login_required
 def download(file_id: int) -> Response:
-    """Serve an upload to those allowed to see it; to everyone else it does not exist."""
+    """Serve an upload to those allowed to see it; a visitor who may not is asked to log in, others get 404."""
+    user = _visitor()
     stored = db.session.get(StoredFile, file_id)
-    if stored is None or not access.can_download(signed_in_user(), stored):
+    if stored is None or not access.can_download(user, stored):
+        if user is None:
+            return current_app.login_manager.unauthorized()  # type: ignore[attr-defined,no-any-return]
         raise NotFound()
     is_deck = stored.kind == FileKind.DECK
     return send_file(

@@ -1,0 +1,18 @@
+"""Founders' and hubs' own words in the visitor's language: their version where they gave one, else the original."""
+
+from __future__ import annotations
+
+from typing import Any
+
+OTHER_LANGUAGES = ("ru", "kk")  # the original text is in whichever language its author wrote it
+TRANSLATABLE = ("tagline", "description")
+
+
+def in_language(item: Any, field: str, locale: str) -> str | None:
+    """The field of a startup, profile or result row in the given language, the original when not translated."""
+    if locale in OTHER_LANGUAGES:
+        version = getattr(item, f"{field}_{locale}", None)
+        if version:
+            return str(version)
+    original = getattr(item, field)
+    return str(original) if original else None
