@@ -16,8 +16,9 @@ from dealflow.auth.sessions import signed_in_user
 from dealflow.extensions import db, file_store, limiter
 from dealflow.matches import queries as intro_queries
 from dealflow.models import Bookmark, FileKind, Role, Startup, StartupStatus, StoredFile, User
-from dealflow.startups import access, services, uploads
-from dealflow.startups.forms import ConfirmForm, StartupForm
+from dealflow.startups import access, completeness, services, uploads
+from dealflow.startups.forms import ConfirmForm, MarkdownPreviewForm, StartupForm
+from dealflow.startups.markdown import render_markdown
 from dealflow.startups.profile import Profile
 from dealflow.startups.queries import (
     dashboard_items,
@@ -67,6 +68,10 @@ def _take_uploads(form: StartupForm, founder: User) -> tuple[int | None, int | N
 
 def _render_form(form: StartupForm, startup: Startup | None, missing: list[object] | None = None) -> str:
     founder = signed_in_user()
+    entered = form.profile(logo_file_id=None, deck_file_id=None).replace(
+        logo_file_id=int(form.logo_file_id.data) if (form.logo_file_id.data or "").isdigit() else None,
+        deck_file_id=int(form.deck_file_id.data) if (form.deck_file_id.data or "").isdigit() else None,
+    )
     return render_template(
         "startups/form.html",
         form=form,
@@ -74,14 +79,8 @@ def _render_form(form: StartupForm, startup: Startup | None, missing: list[objec
         revision=services.open_revision(startup) if startup and startup.status == StartupStatus.APPROVED else None,
         logo=own_file(form.logo_file_id.data, founder.id, FileKind.LOGO),
         deck=own_file(form.deck_file_id.data, founder.id, FileKind.DECK),
-        missing=missing
-        if missing is not None
-        else services.missing_for_submission(
-            form.profile(logo_file_id=None, deck_file_id=None).replace(
-                logo_file_id=int(form.logo_file_id.data) if form.logo_file_id.data else None,
-                deck_file_id=int(form.deck_file_id.data) if form.deck_file_id.data else None,
-            )
-        ),
+        missing=missing if missing is not None else completeness.missing_for_submission(entered),
+        progress=completeness.progress(entered),
     )
 
 
@@ -171,6 +170,17 @@ def edit_startup(startup_id: int) -> str | Response:
         form.fill_from(services.working_profile(startup))
         return _render_form(form, startup)
     return _save(form, startup)
+
+
+@bp.route("/founder/startups/preview-markdown", methods=["POST"])
+@founder_required
+@limiter.limit(lambda: current_app.config["MARKDOWN_PREVIEW_LIMIT"], key_func=_per_founder)
+def preview_markdown() -> str:
+    """The description as investors will read it, through the same sanitiser as the startup page."""
+    form = MarkdownPreviewForm()
+    if not form.validate_on_submit():
+        return render_template("startups/_markdown_preview.html", html=None, errors=form.text.errors)
+    return render_template("startups/_markdown_preview.html", html=render_markdown(form.text.data or ""), errors=())
 
 
 @bp.route("/founder/startups/<int:startup_id>/submit", methods=["POST"])
