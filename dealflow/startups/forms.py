@@ -94,6 +94,7 @@ def http_url(_form: Form, field: StringField) -> None:
         raise ValidationError(_l("Enter a web address such as https://example.kz."))
 
 
+IN_RUSSIAN, IN_KAZAKH = _l("In Russian"), _l("In Kazakh")
 TOO_LONG = _l("This is %(length)d characters long; the limit is %(max)d. Shorten it and save again.")
 
 
@@ -136,16 +137,13 @@ class StartupForm(FlaskForm):
     description = TextAreaField(
         FIELD_LABELS["description"],
         description=_l("Up to 10,000 characters. Markdown is supported: **bold**, *italic*, lists and links."),
-        **limited("description", rows=12, **{"data-preview": "description"}),
+        **limited("description", rows=12),
     )
-    tagline_ru = StringField(FIELD_LABELS["tagline_ru"], filters=[_strip], **limited("tagline_ru", lang="ru"))
-    tagline_kk = StringField(FIELD_LABELS["tagline_kk"], filters=[_strip], **limited("tagline_kk", lang="kk"))
-    description_ru = TextAreaField(
-        FIELD_LABELS["description_ru"], **limited("description_ru", rows=8, lang="ru", **{"data-preview": "ru"})
-    )
-    description_kk = TextAreaField(
-        FIELD_LABELS["description_kk"], **limited("description_kk", rows=8, lang="kk", **{"data-preview": "kk"})
-    )
+    # Labelled by language alone: each pair sits in a fieldset that names the field.
+    tagline_ru = StringField(IN_RUSSIAN, filters=[_strip], **limited("tagline_ru", lang="ru"))
+    tagline_kk = StringField(IN_KAZAKH, filters=[_strip], **limited("tagline_kk", lang="kk"))
+    description_ru = TextAreaField(IN_RUSSIAN, **limited("description_ru", rows=8, lang="ru"))
+    description_kk = TextAreaField(IN_KAZAKH, **limited("description_kk", rows=8, lang="kk"))
     website = URLField(
         FIELD_LABELS["website"], filters=[_web_address], validators=[Optional(), Length(max=255), http_url]
     )
