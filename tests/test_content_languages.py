@@ -60,3 +60,29 @@ def test_demo_texts_have_kazakh_and_russian_originals_and_versions() -> None:
     assert hubs["west-kazakhstan-hub"].localized_name("en") == "West Kazakhstan Hub"
     staff_names = [spec.name for spec in demo.DEMO_USERS if spec.role.value == "hub_staff"]
     assert all(re.fullmatch(r"[А-Яа-яЁёӘәҒғҚқҢңӨөҰұҮүҺһІі ]+", name) for name in staff_names)
+
+
+def test_an_admin_names_a_hub_in_three_languages_and_staff_read_it_in_theirs(
+    app: Any, auth: Auth, client: Any, post_form: Any
+) -> None:
+    from dealflow.models import Role
+    from tests.factories import UserFactory
+
+    admin = UserFactory(role=Role.ADMIN, locale="en")
+    auth.login(admin.email, PASSWORD)
+    post_form(
+        "/admin/hubs/new",
+        {
+            "name": "Aral Sea Hub",
+            "name_ru": "Хаб Приаралья",
+            "name_kk": "Арал өңірінің хабы",
+            "home_region": "KZ-43",
+            "regions": ["KZ-43"],
+        },
+    )
+    hub = db.session.scalar(select(Hub).where(Hub.name == "Aral Sea Hub"))
+    assert hub is not None
+    assert (hub.name_ru, hub.name_kk) == ("Хаб Приаралья", "Арал өңірінің хабы")
+    reader = app.test_client()
+    Auth(reader).login(UserFactory(role=Role.ADMIN, locale="kk").email, PASSWORD)
+    assert "Арал өңірінің хабы" in reader.get("/review/overview").get_data(as_text=True)
