@@ -16,6 +16,7 @@ from dealflow import labels
 from dealflow.content import in_language
 from dealflow.countries import country_name
 from dealflow.fragments import NEXT_SLOT, TOKEN_SLOT, fill_slots, fragments
+from dealflow.i18n import format_day
 from dealflow.models import IntroStatus, InvestorKind, PipelineStage, ProgressKind, ProgressStatus
 from dealflow.notifications import services as notification_services
 from dealflow.reference.data import SECTORS, STAGES, reference_name, region_name
@@ -146,7 +147,7 @@ def register_template_helpers(app: Flask) -> None:
         """A country's name in the language of the page."""
         return country_name(code, str(get_locale()))
 
-    app.add_template_filter(flask_babel.format_date, "format_date")
+    app.add_template_filter(format_day, "format_date")  # one date style per language, for every page
 
     @app.template_filter("localized")
     def localized(value: Any) -> str:

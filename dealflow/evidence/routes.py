@@ -12,7 +12,7 @@ from datetime import date
 from pathlib import Path
 
 from flask import Blueprint, Response, current_app, render_template, request, send_file, stream_with_context
-from flask_babel import format_date, get_locale
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from werkzeug.exceptions import NotFound
 
@@ -20,6 +20,7 @@ from dealflow.evidence import tiles
 from dealflow.evidence.privacy import HIDDEN, SUPPRESSED, Shown
 from dealflow.evidence.queries import Dashboard, MonthFigures, dashboard
 from dealflow.extensions import limiter
+from dealflow.i18n import format_day
 from dealflow.matches import ledger
 from dealflow.models import utcnow
 from dealflow.reference.data import SECTORS, reference_name, region_name
@@ -55,7 +56,7 @@ def chart_value(value: Shown) -> int | None:
 
 
 def month_label(figures: MonthFigures) -> str:
-    return str(format_date(date.fromisoformat(figures.key), "LLL yyyy"))
+    return format_day(date.fromisoformat(figures.key), "LLL yyyy")
 
 
 def period_label(key: str) -> str:

@@ -11,13 +11,13 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from flask_babel import format_date
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from dealflow.billing import services as billing
 from dealflow.extensions import db
+from dealflow.i18n import format_day
 from dealflow.matches import ledger, queries
 from dealflow.models import (
     Currency,
@@ -89,7 +89,7 @@ def request_intro(investor: User, startup: Startup, message: str, *, at: datetim
         again = latest.decided_at + DECLINED_WAIT
         if now < again:
             raise MatchError(
-                _l("The founder declined your last request. You can ask again from %(date)s.", date=format_date(again))
+                _l("The founder declined your last request. You can ask again from %(date)s.", date=format_day(again))
             )
     if latest is not None and latest.status == IntroStatus.WITHDRAWN and latest.decided_at:
         again = latest.decided_at + WITHDRAWN_WAIT
@@ -97,7 +97,7 @@ def request_intro(investor: User, startup: Startup, message: str, *, at: datetim
             raise MatchError(
                 _l(
                     "You withdrew your last request to this startup. You can ask again from %(date)s.",
-                    date=format_date(again),
+                    date=format_day(again),
                 )
             )
     if queries.pending_intro_count(investor.id) >= MAX_PENDING_PER_INVESTOR:
