@@ -22,7 +22,25 @@ NEW_COLUMNS = ("name", "tagline", "description", "tagline_ru", "tagline_kk", "de
 WEIGHTS = {"name": "A", "tagline": "B", "tagline_ru": "B", "tagline_kk": "B"}  # descriptions weigh C
 
 
+# Stage names in the glossary's words (dealflow/translations/glossary.toml), frozen here: code, ru, kk, then before.
+STAGE_NAMES = (
+    ("mvp", "Минимальный продукт", "Минималды өнім", "MVP", "MVP"),
+    ("pre_seed", "Предпосевная стадия", "Бастапқы кезеңге дейін", "Pre-seed", "Pre-seed"),
+    ("seed", "Посевная стадия", "Бастапқы кезең", "Seed", "Seed"),
+)
+
+
+def rename_stages(new: bool) -> None:
+    stage = sa.table(
+        "stage", sa.column("code", sa.String), sa.column("name_ru", sa.String), sa.column("name_kk", sa.String)
+    )
+    for code, ru, kk, old_ru, old_kk in STAGE_NAMES:
+        names = {"name_ru": ru, "name_kk": kk} if new else {"name_ru": old_ru, "name_kk": old_kk}
+        op.execute(stage.update().where(stage.c.code == code).values(**names))
+
+
 def upgrade():
+    rename_stages(new=True)
     drop_full_text_search()
     with op.batch_alter_table("startup", schema=None) as batch_op:
         batch_op.add_column(sa.Column("tagline_ru", sa.String(length=140), nullable=True))
@@ -36,6 +54,7 @@ def upgrade():
 
 
 def downgrade():
+    rename_stages(new=False)
     drop_full_text_search()
     with op.batch_alter_table("hub", schema=None) as batch_op:
         batch_op.drop_column("name_kk")
