@@ -22,6 +22,15 @@ from sqlalchemy import select
 from dealflow.auth import services as accounts
 from dealflow.billing import services as billing
 from dealflow.demo_files import demo_deck, demo_logo
+from dealflow.demo_texts import (
+    CITIES,
+    DECISION_COMMENTS,
+    DESCRIPTIONS,
+    INTRO_MESSAGES,
+    MOBILE_APP,
+    REPLIES,
+    SECTOR_TAGLINES,
+)
 from dealflow.extensions import db
 from dealflow.matches import queries as intro_queries
 from dealflow.matches import services as matches
@@ -113,93 +122,6 @@ SECTOR_PROFILES: dict[str, tuple[str, str, Instrument]] = {
     "travel": ("Trip", "pre_seed", Instrument.SAFE),
     "saas": ("Desk", "growth", Instrument.EQUITY),
 }
-# sector: the tagline in English, Russian and Kazakh, as a founder of that sector would write it.
-SECTOR_TAGLINES: dict[str, dict[str, str]] = {
-    "agritech": {
-        "en": "Soil and weather data that tell farmers when to sow and water",
-        "ru": "Данные о почве и погоде, которые подсказывают фермерам, когда сеять и поливать",
-        "kk": "Фермерлерге қашан егіп, қашан суару керегін айтатын топырақ пен ауа райы деректері",
-    },
-    "fintech": {
-        "en": "Instalment payments for small shops without a bank branch nearby",
-        "ru": "Рассрочка для небольших магазинов, рядом с которыми нет отделения банка",
-        "kk": "Жақын маңда банк бөлімшесі жоқ шағын дүкендерге арналған бөліп төлеу",
-    },
-    "edtech": {
-        "en": "Exam preparation in Kazakh and Russian for rural schools",
-        "ru": "Подготовка к экзаменам на казахском и русском языках для сельских школ",
-        "kk": "Ауыл мектептеріне арналған білім беру платформасы: қазақ және орыс тілдерінде емтиханға дайындық",
-    },
-    "healthtech": {
-        "en": "Telemedicine consultations for district clinics",
-        "ru": "Телемедицинские консультации для районных поликлиник",
-        "kk": "Аудандық емханаларға арналған телемедициналық кеңестер",
-    },
-    "logistics": {
-        "en": "Shared freight for the long roads between regional centres",
-        "ru": "Попутные грузоперевозки на длинных дорогах между областными центрами",
-        "kk": "Облыс орталықтары арасындағы ұзақ жолдарға арналған ортақ жүк тасымалы",
-    },
-    "energy": {
-        "en": "Solar micro-grids for remote pastures and villages",
-        "ru": "Солнечные микросети для отдалённых пастбищ и сёл",
-        "kk": "Шалғай жайылымдар мен ауылдарға арналған күн микрожелілері",
-    },
-    "industrial": {
-        "en": "Predictive maintenance for mining and metals plants",
-        "ru": "Предиктивное обслуживание оборудования горнодобывающих и металлургических заводов",
-        "kk": "Тау-кен және металлургия зауыттарының жабдығына болжамды техникалық қызмет көрсету",
-    },
-    "ai_data": {
-        "en": "Speech recognition and language tools for Kazakh",
-        "ru": "Распознавание речи и языковые инструменты для казахского языка",
-        "kk": "Қазақ тіліне арналған сөйлеуді тану және тілдік құралдар",
-    },
-    "ecommerce": {
-        "en": "An online bazaar for regional crafts and food producers",
-        "ru": "Онлайн-базар для региональных ремесленников и производителей продуктов",
-        "kk": "Өңірлік шеберлер мен азық-түлік өндірушілеріне арналған онлайн базар",
-    },
-    "govtech": {
-        "en": "Digital queues and permits for local akimats",
-        "ru": "Электронные очереди и разрешения для местных акиматов",
-        "kk": "Жергілікті әкімдіктерге арналған электронды кезек пен рұқсаттар",
-    },
-    "travel": {
-        "en": "Bookings for guesthouses along the Silk Road",
-        "ru": "Бронирование гостевых домов вдоль Шёлкового пути",
-        "kk": "Жібек жолы бойындағы қонақ үйлерді брондау",
-    },
-    "saas": {
-        "en": "Accounting and payroll software for small firms",
-        "ru": "Бухгалтерия и расчёт зарплаты для малого бизнеса",
-        "kk": "Шағын бизнеске арналған бухгалтерия және жалақы есебі",
-    },
-}
-DESCRIPTIONS = {
-    "en": (
-        "**{name}** is built in {place}.\n\n"
-        "{tagline}. We started with customers in our own region and now sell across Kazakhstan.\n\n"
-        "- Local team that knows the market\n- Product in use every day\n- Clear plan for the next 18 months"
-    ),
-    "ru": (
-        "**{name}** — региональный стартап ({place}).\n\n"
-        "{tagline}. Мы начали с клиентов в своём регионе, а теперь работаем по всему Казахстану.\n\n"
-        "- Местная команда, которая знает рынок\n- Продуктом пользуются каждый день\n"
-        "- Понятный план на ближайшие 18 месяцев"
-    ),
-    "kk": (
-        "**{name}** — өңірлік стартап ({place}).\n\n"
-        "{tagline}. Біз өз өңіріміздегі клиенттерден бастадық, енді бүкіл Қазақстанда жұмыс істейміз.\n\n"
-        "- Нарықты жақсы білетін жергілікті команда\n- Өнімді күн сайын қолданады\n"
-        "- Алдағы 18 айға нақты жоспар"
-    ),
-}
-MOBILE_APP = {
-    "en": ", now with a mobile app",
-    "ru": ", теперь с мобильным приложением",
-    "kk": ", енді мобильді қосымшасымен",
-}
 NAME_PREFIXES = (
     "Dala",
     "Kun",
@@ -281,10 +203,11 @@ def _seed_users(report: SeedReport, hubs: dict[str, Hub]) -> dict[str, User]:
 
 
 EXPORT_MARKETS = ((), ("UZ", "KG"), ("RU", "UZ", "KG", "TJ"), ("DE", "NL"), ("US",), ("CN", "MN"), ("TR", "AZ", "GE"))
-DECISION_COMMENTS = {
-    StartupStatus.REJECTED: "The product overlaps an existing state service and the team has no technical founder yet.",
-    StartupStatus.CHANGES_REQUESTED: "Please add revenue for the last three months and say who builds the product.",
-}
+
+
+def _language_of(user: User) -> str:
+    """The language a demo user writes their comments and messages in."""
+    return user.locale if user.locale in ("ru", "kk") else "en"
 
 
 def original_language(index: int) -> str:
@@ -340,7 +263,7 @@ def _profile(name: str, region: RegionRow, sector: str, index: int, owner: User)
         website=f"https://{name.lower()}.kz",
         founded_year=2018 + index % 8,
         region_code=region.code,
-        city=region.centre_en,
+        city=CITIES[region.centre_en][original_language(index)],
         sector_code=sector,
         stage_code=stage,
         team_size=2 + index % 25,
@@ -403,8 +326,9 @@ def _seed_startups(report: SeedReport, users: dict[str, User], hubs: dict[str, H
                 services.submit_for_review(startup, actor=owner, at=submitted)
             if status in (StartupStatus.APPROVED, StartupStatus.ARCHIVED):
                 services.decide(startup, "approved", actor=reviewer, at=decided)
-            elif status in DECISION_COMMENTS:
-                services.decide(startup, status.value, actor=reviewer, comment=DECISION_COMMENTS[status], at=decided)
+            elif status.value in DECISION_COMMENTS:
+                comment = DECISION_COMMENTS[status.value][_language_of(reviewer)]
+                services.decide(startup, status.value, actor=reviewer, comment=comment, at=decided)
             if status == StartupStatus.ARCHIVED:
                 services.change_status(startup, StartupStatus.ARCHIVED, actor=owner, at=decided + timedelta(days=30))
             last_change = {StartupStatus.DRAFT: created, StartupStatus.SUBMITTED: submitted}
@@ -524,12 +448,6 @@ def _seed_more_investors(report: SeedReport, users: dict[str, User]) -> list[Use
     return investors
 
 
-INTRO_MESSAGES = (
-    "We back teams outside the big cities and your traction caught our eye. Could we talk next week?",
-    "Your sector fits our mandate and the ask is within our ticket. I would like to learn more about the team.",
-    "We co-invest with regional funds and would like to see your deck and numbers.",
-    "Congratulations on the progress. We are raising interest for a regional programme and would like to meet.",
-)
 Action = tuple[datetime, int, Callable[[datetime], None]]
 
 
@@ -556,7 +474,8 @@ def _plan_intro(rng: random.Random, investor: User, startup: Startup, now: datet
         with contextlib.suppress(billing.PlanLimitReached):
             holder["intro"] = matches.request_intro(investor, startup, message, at=at)
 
-    message = INTRO_MESSAGES[rng.randrange(len(INTRO_MESSAGES))]
+    message = INTRO_MESSAGES[_language_of(investor)][rng.randrange(len(INTRO_MESSAGES["en"]))]
+    replies = REPLIES[_language_of(startup.owner)]
     if asked < now - timedelta(hours=1):
         plan.append((asked, order, ask))
     answer, outcome = asked + timedelta(days=rng.uniform(0.5, 6)), rng.random()
@@ -565,13 +484,13 @@ def _plan_intro(rng: random.Random, investor: User, startup: Startup, now: datet
     if outcome < 0.2:
         step(
             answer,
-            lambda at: matches.decline_intro(startup.owner, holder["intro"], "Not the right time for us.", at=at),
+            lambda at: matches.decline_intro(startup.owner, holder["intro"], replies["declined"], at=at),
         )
         return
     if outcome < 0.27:
         step(answer, lambda at: matches.withdraw_intro(investor, holder["intro"], at=at))
         return
-    step(answer, lambda at: matches.accept_intro(startup.owner, holder["intro"], "Happy to talk.", at=at))
+    step(answer, lambda at: matches.accept_intro(startup.owner, holder["intro"], replies["accepted"], at=at))
     met = answer + timedelta(days=rng.uniform(2, 25))
     if rng.random() > 0.7:
         return
@@ -635,7 +554,8 @@ def _seed_intros(report: SeedReport, investors: list[User]) -> None:
             if intro_queries.latest_intro(asker.id, newest.id) is not None:
                 continue
             try:
-                matches.request_intro(asker, newest, INTRO_MESSAGES[0], at=now - timedelta(hours=2))
+                message = INTRO_MESSAGES[_language_of(asker)][0]
+                matches.request_intro(asker, newest, message, at=now - timedelta(hours=2))
             except billing.PlanLimitReached:
                 continue
             break
