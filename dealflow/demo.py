@@ -327,7 +327,7 @@ def _seed_startups(report: SeedReport, users: dict[str, User], hubs: dict[str, H
             if status in (StartupStatus.APPROVED, StartupStatus.ARCHIVED):
                 services.decide(startup, "approved", actor=reviewer, at=decided)
             elif status.value in DECISION_COMMENTS:
-                comment = DECISION_COMMENTS[status.value][_language_of(reviewer)]
+                comment = DECISION_COMMENTS[status.value][_language_of(owner)]  # in the founder's language
                 services.decide(startup, status.value, actor=reviewer, comment=comment, at=decided)
             if status == StartupStatus.ARCHIVED:
                 services.change_status(startup, StartupStatus.ARCHIVED, actor=owner, at=decided + timedelta(days=30))

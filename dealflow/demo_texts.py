@@ -117,7 +117,7 @@ CITIES: dict[str, dict[str, str]] = {
     )
 }
 
-# A reviewer's comment on a decision, in the reviewer's language.
+# A reviewer's comment on a decision, in the language of the founder it is written to.
 DECISION_COMMENTS: dict[str, dict[str, str]] = {
     "rejected": {
         "en": "The product overlaps an existing state service and the team has no technical founder yet.",
