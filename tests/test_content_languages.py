@@ -86,3 +86,24 @@ def test_an_admin_names_a_hub_in_three_languages_and_staff_read_it_in_theirs(
     reader = app.test_client()
     Auth(reader).login(UserFactory(role=Role.ADMIN, locale="kk").email, PASSWORD)
     assert "Арал өңірінің хабы" in reader.get("/review/overview").get_data(as_text=True)
+
+
+def test_cached_cards_are_kept_per_language(caches_on: None, auth: Auth, client: Any) -> None:
+    from tests.startup_helpers import startup_in
+
+    startup_in(
+        StartupStatus.APPROVED, tagline_ru="Датчики воды для каналов", tagline_kk="Арналарға арналған су датчиктері"
+    )
+    reader = investor(verified=True)
+    auth.login(reader.email, PASSWORD)
+    pages = {
+        language: client.get("/startups/", headers={"Accept-Language": language}).get_data(as_text=True)
+        for language in ("ru", "kk", "en")
+    }
+    again = client.get("/startups/", headers={"Accept-Language": "ru"}).get_data(as_text=True)  # from the cache
+    assert "Датчики воды для каналов" in again
+    assert "Датчики воды для каналов" in pages["ru"]
+    assert "Арналарға арналған су датчиктері" in pages["kk"]
+    assert "Water sensors for irrigation canals" in pages["en"]
+    assert "Датчики воды" not in pages["kk"]
+    assert "Датчики воды" not in pages["en"]

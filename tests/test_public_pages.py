@@ -107,3 +107,30 @@ def test_the_founder_dashboard_links_to_the_live_listing(auth: Auth, client: Any
     assert f'href="/startups/{draft.slug}"' not in page
     assert "js/copy-link.js" in page
     assert "<script>" not in page  # no inline script: the CSP allows files from this site only
+
+
+def test_the_teaser_is_in_the_visitors_language_from_the_cookie(app: Any, client: Any) -> None:
+    startup = startup_in(
+        StartupStatus.APPROVED,
+        tagline_kk="Суару арналарына арналған су датчиктері",
+        description_kk="Біз суды **ол жоғалатын жерде** өлшейміз.",
+    )
+    client.set_cookie(app.config["LANGUAGE_COOKIE_NAME"], "kk")
+    page = client.get(f"/startups/{startup.slug}").get_data(as_text=True)
+    assert '<html lang="kk">' in page
+    assert "Суару арналарына арналған су датчиктері" in page
+    assert "<strong>ол жоғалатын жерде</strong>" in page
+    assert meta(page, "og:description") == "Суару арналарына арналған су датчиктері"
+    assert meta(page, "og:locale") == "kk_KZ"
+    assert "Water sensors for irrigation canals" not in page
+
+
+def test_pages_that_are_not_listed_are_never_indexed(auth: Auth, client: Any) -> None:
+    from dealflow.models import Role
+    from tests.factories import UserFactory
+
+    submitted = startup_in(StartupStatus.SUBMITTED)
+    auth.login(UserFactory(role=Role.HUB_STAFF).email, PASSWORD)
+    assert '<meta name="robots" content="noindex">' in client.get(f"/startups/{submitted.slug}").get_data(as_text=True)
+    listed = startup_in(StartupStatus.APPROVED)
+    assert "noindex" not in client.get(f"/startups/{listed.slug}").get_data(as_text=True)
