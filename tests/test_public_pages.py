@@ -82,6 +82,7 @@ def test_the_sitemap_lists_approved_startups_only(client: Any) -> None:
     urls = {u.findtext("s:loc", namespaces=namespace): u.findtext("s:lastmod", namespaces=namespace) for u in root}
     assert urls[f"{SITE}/startups/{listed.slug}"] == listed.updated_at.date().isoformat()
     assert f"{SITE}/startups/{draft.slug}" not in urls
+    assert f"{SITE}/evidence/" in urls
 
 
 def test_robots_allows_public_pages_and_keeps_crawlers_out_of_accounts(client: Any) -> None:

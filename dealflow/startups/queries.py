@@ -119,7 +119,7 @@ def own_file(file_id: str | None, owner_id: int, kind: FileKind) -> StoredFile |
     return stored
 
 
-SITEMAP_LIMIT = 50_000  # the most URLs one sitemap file may hold (sitemaps.org)
+SITEMAP_LIMIT = 49_990  # one sitemap file holds at most 50,000 URLs (sitemaps.org), the other public pages too
 
 
 def listed_for_sitemap(limit: int = SITEMAP_LIMIT) -> Sequence[tuple[str, datetime]]:

@@ -39,4 +39,5 @@ def sitemap() -> Response:
         (site + url_for("startups.startup_page", slug=slug), changed.date().isoformat())
         for slug, changed in listed_for_sitemap()
     ]
-    return _text(render_template("startups/sitemap.xml", entries=entries, home=site + "/"), "application/xml")
+    pages = [site + url_for("main.index"), site + url_for("evidence.index")]  # the other public pages
+    return _text(render_template("startups/sitemap.xml", entries=entries, pages=pages), "application/xml")
