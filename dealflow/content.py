@@ -16,3 +16,10 @@ def in_language(item: Any, field: str, locale: str) -> str | None:
             return str(version)
     original = getattr(item, field)
     return str(original) if original else None
+
+
+def language_in(item: Any, field: str, locale: str) -> str | None:
+    """The language in_language() gives the field in: the visitor's for a version, the original's otherwise."""
+    if locale in OTHER_LANGUAGES and getattr(item, f"{field}_{locale}", None):
+        return locale
+    return getattr(item, "content_language", None)

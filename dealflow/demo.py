@@ -224,7 +224,11 @@ def _texts(name: str, region: RegionRow, sector: str, index: int) -> dict[str, s
         for lang, template in DESCRIPTIONS.items()
     }
     original = original_language(index)
-    texts: dict[str, str | None] = {"tagline": taglines[original], "description": descriptions[original]}
+    texts: dict[str, str | None] = {
+        "content_language": original,
+        "tagline": taglines[original],
+        "description": descriptions[original],
+    }
     for lang in ("ru", "kk"):
         texts[f"tagline_{lang}"] = None if lang == original else taglines[lang]
         texts[f"description_{lang}"] = None if lang == original else descriptions[lang]

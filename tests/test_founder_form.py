@@ -164,3 +164,17 @@ def test_a_reviewer_sees_the_versions_in_other_languages(auth: Auth, client: Any
     auth.login(reviewer.email, PASSWORD)
     page = client.get(f"/review/{submitted.id}").get_data(as_text=True)
     assert "Датчики воды для оросительных каналов" in page
+
+
+def test_the_original_language_defaults_to_the_founders_and_is_saved(auth: Auth, client: Any, post_form: Any) -> None:
+    logged_in_founder(auth)
+    client.post("/language", data={"csrf_token": csrf_token(client, "/"), "language": "kk", "next": "/founder/"})
+    page = client.get("/founder/startups/new").get_data(as_text=True)
+    assert re.search(r'<option selected value="kk">|<option value="kk" selected>', page)
+    post_startup(post_form, "/founder/startups/new", {**FORM_BASICS, "content_language": "ru"})
+    startup = db.session.scalar(select(Startup).where(Startup.name == "Steppe Sensors"))
+    assert startup is not None
+    assert startup.content_language == "ru"
+    post_startup(post_form, f"/founder/startups/{startup.id}/edit", {**FORM_BASICS, "content_language": "xx"})
+    db.session.refresh(startup)
+    assert startup.content_language in (None, "ru")  # a forged language is never stored

@@ -135,3 +135,17 @@ def test_pages_that_are_not_listed_are_never_indexed(auth: Auth, client: Any) ->
     assert '<meta name="robots" content="noindex">' in client.get(f"/startups/{submitted.slug}").get_data(as_text=True)
     listed = startup_in(StartupStatus.APPROVED)
     assert "noindex" not in client.get(f"/startups/{listed.slug}").get_data(as_text=True)
+
+
+def test_text_in_another_language_than_the_page_is_marked_for_screen_readers(client: Any) -> None:
+    startup = startup_in(
+        StartupStatus.APPROVED,
+        content_language="kk",
+        tagline="Суару арналарына арналған су датчиктері",
+        tagline_ru="Датчики воды для оросительных каналов",
+    )
+    english = client.get(f"/startups/{startup.slug}", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert '<p class="lead mb-1" lang="kk">Суару арналарына арналған су датчиктері</p>' in english
+    russian = client.get(f"/startups/{startup.slug}", headers={"Accept-Language": "ru"}).get_data(as_text=True)
+    assert '<p class="lead mb-1">Датчики воды для оросительных каналов</p>' in russian  # the page's own language
+    assert 'class="startup-description" lang="kk"' in russian  # no Russian description: the Kazakh original

@@ -209,6 +209,7 @@ class StartupRow:
     name: str
     slug: str
     tagline: str | None
+    content_language: str | None
     tagline_ru: str | None
     tagline_kk: str | None
     region_code: str | None
@@ -224,6 +225,7 @@ CARD_COLUMNS = (
     Startup.name,
     Startup.slug,
     Startup.tagline,
+    Startup.content_language,
     Startup.tagline_ru,
     Startup.tagline_kk,
     Startup.region_code,

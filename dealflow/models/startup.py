@@ -112,7 +112,9 @@ class Startup(Base):
     slug: Mapped[str] = mapped_column(String(140), unique=True)
     tagline: Mapped[str | None] = mapped_column(String(140))
     description: Mapped[str | None] = mapped_column(Text)
-    # The founder's own versions in the site's other languages; tagline and description are the original.
+    # The language the founder wrote the tagline and description in (en, ru or kk), and their own
+    # versions in the site's other languages; tagline and description are the original.
+    content_language: Mapped[str | None] = mapped_column(String(2))
     tagline_ru: Mapped[str | None] = mapped_column(String(140))
     tagline_kk: Mapped[str | None] = mapped_column(String(140))
     description_ru: Mapped[str | None] = mapped_column(Text)

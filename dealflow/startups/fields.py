@@ -11,6 +11,7 @@ FIELD_LABELS = {
     "name": _l("Startup name"),
     "tagline": _l("Tagline"),
     "description": _l("Description"),
+    "content_language": _l("Original language"),
     "tagline_ru": _l("Tagline in Russian"),
     "tagline_kk": _l("Tagline in Kazakh"),
     "description_ru": _l("Description in Russian"),

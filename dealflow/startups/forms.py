@@ -34,7 +34,7 @@ from wtforms.validators import Email, InputRequired, Length, NumberRange, Option
 
 from dealflow.countries import country_names, is_country
 from dealflow.extensions import db
-from dealflow.labels import DECK_VISIBILITY_LABELS, INSTRUMENT_LABELS
+from dealflow.labels import DECK_VISIBILITY_LABELS, INSTRUMENT_LABELS, LANGUAGE_NAMES
 from dealflow.models import Currency, DeckVisibility, Instrument, Region, Sector, Stage
 from dealflow.startups.bin import is_valid_bin
 from dealflow.startups.fields import FIELD_LABELS, REQUIRED_FOR_SUBMISSION, TEXT_LIMITS
@@ -138,6 +138,12 @@ class StartupForm(FlaskForm):
         FIELD_LABELS["description"],
         description=_l("Up to 10,000 characters. Markdown is supported: **bold**, *italic*, lists and links."),
         **limited("description", rows=12),
+    )
+    content_language = SelectField(
+        FIELD_LABELS["content_language"],
+        choices=[SelectChoice(code, name) for code, name in LANGUAGE_NAMES.items()],
+        validators=[Optional()],
+        description=_l("The language of the tagline and description above, so screen readers say them right."),
     )
     # Labelled by language alone: each pair sits in a fieldset that names the field.
     tagline_ru = StringField(IN_RUSSIAN, filters=[_strip], **limited("tagline_ru", lang="ru"))
@@ -250,6 +256,7 @@ class StartupForm(FlaskForm):
             value = getattr(profile, name)
             getattr(self, name).data = str(value) if value else ""
         self.export_markets.data = list(profile.export_markets)
+        self.content_language.data = profile.content_language or str(get_locale())
         self.logo_file_id.data = str(profile.logo_file_id or "")
         self.deck_file_id.data = str(profile.deck_file_id or "")
         while len(self.team.entries):
@@ -274,6 +281,7 @@ class StartupForm(FlaskForm):
             name=self.name.data or "",
             tagline=self.tagline.data or None,
             description=(self.description.data or "").strip() or None,
+            content_language=self.content_language.data if self.content_language.data in LANGUAGE_NAMES else None,
             tagline_ru=self.tagline_ru.data or None,
             tagline_kk=self.tagline_kk.data or None,
             description_ru=(self.description_ru.data or "").strip() or None,

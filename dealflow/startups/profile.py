@@ -23,6 +23,7 @@ class Profile:
     name: str
     tagline: str | None = None
     description: str | None = None
+    content_language: str | None = None
     tagline_ru: str | None = None
     tagline_kk: str | None = None
     description_ru: str | None = None
@@ -86,6 +87,7 @@ class Profile:
             name=startup.name,
             tagline=startup.tagline,
             description=startup.description,
+            content_language=startup.content_language,
             tagline_ru=startup.tagline_ru,
             tagline_kk=startup.tagline_kk,
             description_ru=startup.description_ru,

@@ -43,6 +43,7 @@ def upgrade():
     rename_stages(new=True)
     drop_full_text_search()
     with op.batch_alter_table("startup", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("content_language", sa.String(length=2), nullable=True))
         batch_op.add_column(sa.Column("tagline_ru", sa.String(length=140), nullable=True))
         batch_op.add_column(sa.Column("tagline_kk", sa.String(length=140), nullable=True))
         batch_op.add_column(sa.Column("description_ru", sa.Text(), nullable=True))
@@ -64,6 +65,7 @@ def downgrade():
         batch_op.drop_column("description_ru")
         batch_op.drop_column("tagline_kk")
         batch_op.drop_column("tagline_ru")
+        batch_op.drop_column("content_language")
     create_full_text_search(OLD_COLUMNS)
 
 
