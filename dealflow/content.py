@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from markupsafe import Markup, escape
+
 OTHER_LANGUAGES = ("ru", "kk")  # the original text is in whichever language its author wrote it
 TRANSLATABLE = ("tagline", "description")
 
@@ -23,3 +25,9 @@ def language_in(item: Any, field: str, locale: str) -> str | None:
     if locale in OTHER_LANGUAGES and getattr(item, f"{field}_{locale}", None):
         return locale
     return getattr(item, "content_language", None)
+
+
+def lang_attribute(item: Any, field: str, locale: str) -> Markup:
+    """` lang="kk"` for an element holding the field when its text is not in the page's language, else nothing."""
+    language = language_in(item, field, locale)
+    return Markup(f' lang="{escape(language)}"') if language and language != locale else Markup("")  # noqa: S704

@@ -13,7 +13,7 @@ from flask_login import current_user
 from markupsafe import Markup
 
 from dealflow import labels
-from dealflow.content import in_language, language_in
+from dealflow.content import in_language, lang_attribute
 from dealflow.countries import country_name
 from dealflow.fragments import NEXT_SLOT, TOKEN_SLOT, fill_slots, fragments
 from dealflow.i18n import format_day
@@ -97,7 +97,7 @@ def _template_globals() -> dict[str, Any]:
         "instrument_label": labels.instrument_label,
         "field_label": lambda name: FIELD_LABELS.get(name, name),
         "translated": lambda item, field: in_language(item, field, locale),
-        "language_of": lambda item, field: language_in(item, field, locale),
+        "lang_attribute": lambda item, field: lang_attribute(item, field, locale),
         "hub_name": lambda hub: hub.localized_name(locale) if hub else "",
         "site_url": lambda path: current_app.config["SITE_URL"] + path,
         "region_label": lambda code: region_name(code, locale),

@@ -107,3 +107,18 @@ def test_cached_cards_are_kept_per_language(caches_on: None, auth: Auth, client:
     assert "Water sensors for irrigation canals" in pages["en"]
     assert "Датчики воды" not in pages["kk"]
     assert "Датчики воды" not in pages["en"]
+
+
+def test_the_visitors_version_or_the_original_with_its_language() -> None:
+    from types import SimpleNamespace
+
+    from dealflow.content import in_language, lang_attribute
+
+    row = SimpleNamespace(tagline="Water sensors", tagline_ru="Датчики воды", tagline_kk=None, content_language="en")
+    assert in_language(row, "tagline", "ru") == "Датчики воды"
+    assert in_language(row, "tagline", "kk") == "Water sensors"
+    assert in_language(row, "tagline", "en") == "Water sensors"
+    assert str(lang_attribute(row, "tagline", "ru")) == ""  # the Russian version is the page's language
+    assert str(lang_attribute(row, "tagline", "kk")) == ' lang="en"'
+    forged = SimpleNamespace(tagline="x", tagline_ru=None, tagline_kk=None, content_language='"><script>')
+    assert "<script>" not in str(lang_attribute(forged, "tagline", "kk"))
