@@ -11,9 +11,11 @@ from flask_login import current_user
 from markupsafe import Markup, escape
 
 from dealflow import labels
+from dealflow.content import in_language, lang_attribute
 from dealflow.countries import country_name
 from dealflow.fragments import NEXT_SLOT, TOKEN_SLOT, fill_slots, fragments
 from dealflow.http import CONTENT_SECURITY_POLICY
+from dealflow.i18n import format_day
 from dealflow.models import IntroStatus, InvestorKind, PipelineStage, ProgressKind, ProgressStatus
 from dealflow.notifications import services as notification_services
 from dealflow.numbers import format_money, format_usd
@@ -79,6 +81,10 @@ def _template_globals() -> dict[str, Any]:
         "status_badge": labels.status_badge,
         "instrument_label": labels.instrument_label,
         "field_label": lambda name: FIELD_LABELS.get(name, name),
+        "translated": lambda item, field: in_language(item, field, locale),
+        "lang_attribute": lambda item, field: lang_attribute(item, field, locale),
+        "hub_name": lambda hub: hub.localized_name(locale) if hub else "",
+        "site_url": lambda path: current_app.config["SITE_URL"] + path,
         "region_label": lambda code: region_name(code, locale),
         "sector_label": lambda code: reference_name(SECTORS, code, locale),
         "stage_label": lambda code: reference_name(STAGES, code, locale),
@@ -107,7 +113,7 @@ def register_template_helpers(app: Flask) -> None:
         """A country's name in the language of the page."""
         return country_name(code, str(get_locale()))
 
-    app.add_template_filter(flask_babel.format_date, "format_date")
+    app.add_template_filter(format_day, "format_date")  # one date style per language, for every page
 
     @app.template_filter("localized")
     def localized(value: Any) -> str:

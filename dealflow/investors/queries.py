@@ -225,6 +225,9 @@ class StartupRow:
     name: str
     slug: str
     tagline: str | None
+    content_language: str | None
+    tagline_ru: str | None
+    tagline_kk: str | None
     region_code: str | None
     sector_code: str | None
     stage_code: str | None
@@ -249,6 +252,9 @@ CARD_COLUMNS = (
     Startup.name,
     Startup.slug,
     Startup.tagline,
+    Startup.content_language,
+    Startup.tagline_ru,
+    Startup.tagline_kk,
     Startup.region_code,
     Startup.sector_code,
     Startup.stage_code,
