@@ -55,7 +55,9 @@ def request_email_change(user: User, *, password: str, new_email: str, ip: str |
     if normalised == user.email:
         raise AccountError(_l("This is already your email address."), field="new_email")
     if db.session.scalar(select(User.id).where(User.email == normalised)) is not None:
-        raise EmailTaken()
+        taken = EmailTaken()
+        taken.field = "new_email"
+        raise taken
     hours = current_app.config["VERIFY_EMAIL_HOURS"]
     secret = links.issue(user, TokenPurpose.CHANGE_EMAIL, lifetime=timedelta(hours=hours), new_email=normalised)
     emails.send("change_email", normalised, user.locale, user=user, secret=secret, hours=hours)

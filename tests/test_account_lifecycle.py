@@ -1,0 +1,550 @@
+"""The account lifecycle: verification, reset links, server-side sessions, throttling, consent, data and deletion."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import timedelta
+from typing import Any
+
+import pytest
+import time_machine
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import event, func, select
+
+from dealflow.auth import personal_data
+from dealflow.extensions import db
+from dealflow.matches import services as matches
+from dealflow.models import (
+    AccountToken,
+    AuditLog,
+    Bookmark,
+    IntroRequest,
+    IntroStatus,
+    MatchEvent,
+    Role,
+    SavedSearch,
+    StartupStatus,
+    User,
+    UserSession,
+    utcnow,
+)
+from dealflow.startups import services as startups
+from tests.conftest import Auth, csrf_token
+from tests.factories import PASSWORD, UserFactory
+from tests.match_helpers import listed, match, ready_investor
+from tests.startup_helpers import startup_in
+from tests.test_email import Inbox, body
+from tests.test_email import inbox as inbox  # noqa: F401 -- the aiosmtpd fixture, used by name
+
+NEW_PASSWORD = "Steppe-wind-over-Taraz-9"
+LINK_RE = re.compile(r"http://127\.0\.0\.1:5000(/\S+)")
+
+
+def sign_up(post_form: Any, email: str, role: str = "founder", name: str = "Aliya Serikova") -> Any:
+    data = {
+        "name": name,
+        "email": email,
+        "password": NEW_PASSWORD,
+        "confirm": NEW_PASSWORD,
+        "role": role,
+        "accept_terms": "y",
+    }
+    return post_form("/register", data)
+
+
+def link_in(inbox: Inbox, address: str, index: int = -1) -> str:
+    messages = inbox.to(address)
+    assert messages, f"no email to {address}"
+    found = LINK_RE.search(body(messages[index]))
+    assert found, body(messages[index])
+    return found.group(1)
+
+
+def press(client: FlaskClient, path: str) -> Any:
+    """Open a link page and press its only button, as a person would."""
+    return client.post(path, data={"csrf_token": csrf_token(client, path)})
+
+
+def copy_cookies(source: FlaskClient, target: FlaskClient) -> None:
+    for name in ("dealflow_session", "dealflow_remember"):
+        cookie = source.get_cookie(name)
+        if cookie is not None:
+            target.set_cookie(name, cookie.value)
+
+
+def log_in(app: Flask, user: User, remember: bool = False, ip: str = "127.0.0.1") -> FlaskClient:
+    device = app.test_client()
+    token = csrf_token(device, "/login")
+    data = {"csrf_token": token, "email": user.email, "password": PASSWORD}
+    if remember:
+        data["remember"] = "y"
+    response = device.post("/login", data=data, environ_overrides={"REMOTE_ADDR": ip})
+    assert response.status_code == 302
+    return device
+
+
+# -- email verification -----------------------------------------------------------------------------------
+
+
+def test_the_emailed_link_verifies_logs_in_and_works_only_once(inbox: Inbox, client: Any, post_form: Any) -> None:
+    assert sign_up(post_form, "new@aktobe.kz").headers["Location"] == "/register/check-your-inbox"
+    user = db.session.scalar(select(User).where(User.email == "new@aktobe.kz"))
+    assert user is not None
+    assert user.email_verified_at is None
+    link = link_in(inbox, "new@aktobe.kz")
+    assert link.startswith("/verify-email/")
+    assert db.session.scalar(select(AccountToken.token_hash)) != link.rsplit("/", 1)[1]  # only the hash is kept
+    assert "Confirm and log in" in client.get(link).get_data(as_text=True)  # a GET (a mail scanner) spends nothing
+    response = press(client, link)
+    assert response.headers["Location"] == "/founder/"
+    db.session.refresh(user)
+    assert user.email_verified_at is not None
+    assert "verify-banner" not in client.get("/founder/").get_data(as_text=True)
+    actions = db.session.scalars(select(AuditLog.action).where(AuditLog.actor_id == user.id)).all()
+    assert {"auth.registered", "auth.email_verified"} <= set(actions)
+    again = Auth(client)
+    again.logout()
+    second = press(client, link)
+    assert second.headers["Location"] == "/login"
+    assert "expired or was already used" in client.get("/login").get_data(as_text=True)
+
+
+def test_a_verification_link_expires_after_48_hours(inbox: Inbox, client: Any, post_form: Any) -> None:
+    with time_machine.travel(utcnow(), tick=False) as traveller:
+        sign_up(post_form, "late@aktobe.kz")
+        link = link_in(inbox, "late@aktobe.kz")
+        traveller.shift(timedelta(hours=48, minutes=1))
+        press(client, link)
+    user = db.session.scalar(select(User).where(User.email == "late@aktobe.kz"))
+    assert user is not None
+    assert user.email_verified_at is None
+
+
+def test_a_taken_address_gets_a_warning_instead_of_a_link(inbox: Inbox, client: Any, post_form: Any) -> None:
+    UserFactory(email="taken@aktobe.kz", name="First Owner")
+    fresh = sign_up(post_form, "fresh@aktobe.kz")
+    taken = sign_up(post_form, "Taken@Aktobe.kz", name="Someone Else")
+    assert taken.status_code == fresh.status_code == 302
+    assert taken.headers["Location"] == fresh.headers["Location"]
+    [warning] = inbox.to("taken@aktobe.kz")
+    text = body(warning)
+    assert "you already have an account" in text
+    assert "/forgot-password" in text
+    assert "/verify-email/" not in text
+    assert db.session.scalar(select(func.count(User.id)).where(User.email == "taken@aktobe.kz")) == 1
+
+
+def test_an_unverified_founder_drafts_but_cannot_submit_and_the_page_says_why(auth: Auth, post_form: Any) -> None:
+    owner = UserFactory(role=Role.FOUNDER, email_verified_at=None)
+    draft = startup_in(StartupStatus.DRAFT, owner)
+    auth.login(owner.email, PASSWORD)
+    page = auth.client.get("/founder/").get_data(as_text=True)
+    assert "verify-banner" in page
+    assert "Confirm your email address to submit a startup for review" in page
+    response = post_form(f"/founder/startups/{draft.id}/submit", {}, form_page="/founder/")
+    follow = auth.client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Confirm your email address before you submit" in follow
+    db.session.refresh(draft)
+    assert draft.status == StartupStatus.DRAFT
+
+
+def test_an_unverified_investor_browses_but_cannot_request_intros() -> None:
+    investor = ready_investor(email_verified_at=None)
+    with pytest.raises(matches.MatchError, match="Confirm your email address"):
+        matches.request_intro(investor, listed(), "We invest in your region.")
+    assert db.session.scalar(select(func.count(IntroRequest.id))) == 0
+
+
+def test_resending_the_link_replaces_the_old_one_and_is_rate_limited(inbox: Inbox, app: Flask, auth: Auth) -> None:
+    user = UserFactory(email="resend@aktobe.kz", email_verified_at=None)
+    auth.login(user.email, PASSWORD)
+    limit = int(app.config["RESEND_LIMIT_PER_ACCOUNT"].split()[0])
+    for _ in range(limit):
+        assert (
+            auth.client.post(
+                "/verify-email/resend", data={"csrf_token": csrf_token(auth.client, "/account")}
+            ).status_code
+            == 302
+        )
+    assert (
+        auth.client.post("/verify-email/resend", data={"csrf_token": csrf_token(auth.client, "/account")}).status_code
+        == 429
+    )
+    first, last = link_in(inbox, user.email, 0), link_in(inbox, user.email, -1)
+    assert first != last
+    other = app.test_client()
+    press(other, first)
+    db.session.refresh(user)
+    assert user.email_verified_at is None  # the older link stopped working
+    press(other, last)
+    db.session.refresh(user)
+    assert user.email_verified_at is not None
+
+
+def test_resend_without_csrf_sends_nothing(inbox: Inbox, auth: Auth) -> None:
+    user = UserFactory(email="nocsrf@aktobe.kz", email_verified_at=None)
+    auth.login(user.email, PASSWORD)
+    assert auth.client.post("/verify-email/resend").status_code == 400
+    assert db.session.scalar(select(func.count(AccountToken.id))) == 0
+
+
+def test_changing_the_email_needs_the_password_and_takes_effect_on_the_link(
+    inbox: Inbox, app: Flask, auth: Auth, post_form: Any
+) -> None:
+    user = UserFactory(email="old@aktobe.kz")
+    auth.login(user.email, PASSWORD)
+    wrong = post_form(
+        "/account/email", {"new_email": "new@aktobe.kz", "password": "Not-my-password-1"}, form_page="/account"
+    )
+    assert "Your current password is not correct." in wrong.get_data(as_text=True)
+    UserFactory(email="someone@aktobe.kz")
+    taken = post_form("/account/email", {"new_email": "someone@aktobe.kz", "password": PASSWORD}, form_page="/account")
+    assert "already exists" in taken.get_data(as_text=True)
+    response = post_form("/account/email", {"new_email": "New@Aktobe.kz", "password": PASSWORD}, form_page="/account")
+    assert response.status_code == 302
+    db.session.refresh(user)
+    assert user.email == "old@aktobe.kz"  # nothing changes before the link is opened
+    assert "new@aktobe.kz" in body(inbox.to("old@aktobe.kz")[0])  # the old address is told
+    link = link_in(inbox, "new@aktobe.kz")
+    press(auth.client, link)
+    db.session.refresh(user)
+    assert user.email == "new@aktobe.kz"
+    assert user.email_verified_at is not None
+    assert len(inbox.to("old@aktobe.kz")) == 2  # told again once it happened
+    assert db.session.scalar(select(AuditLog.details).where(AuditLog.action == "auth.email_changed")) == {
+        "from": "old@aktobe.kz",
+        "to": "new@aktobe.kz",
+    }
+
+
+# -- password reset ---------------------------------------------------------------------------------------
+
+
+def test_forgot_password_answers_the_same_whether_or_not_the_address_has_an_account(
+    inbox: Inbox, post_form: Any
+) -> None:
+    UserFactory(email="known@aktobe.kz")
+    known = post_form("/forgot-password", {"email": "known@aktobe.kz"}).get_data(as_text=True)
+    unknown = post_form("/forgot-password", {"email": "unknown@aktobe.kz"}).get_data(as_text=True)
+    strip = re.compile(r'name="csrf_token"[^>]*>')
+    assert strip.sub("", known) == strip.sub("", unknown)
+    assert "If an account uses this address" in known
+    assert link_in(inbox, "known@aktobe.kz").startswith("/reset-password/")
+    assert inbox.to("unknown@aktobe.kz") == []
+
+
+def test_a_reset_link_sets_a_new_password_once_and_ends_every_session(
+    inbox: Inbox, app: Flask, client: Any, post_form: Any
+) -> None:
+    user = UserFactory(email="reset@aktobe.kz")
+    before = log_in(app, user, remember=True)
+    saved = app.test_client()
+    copy_cookies(before, saved)
+    post_form("/forgot-password", {"email": "reset@aktobe.kz"})
+    link = link_in(inbox, "reset@aktobe.kz")
+    weak = client.post(
+        link, data={"csrf_token": csrf_token(client, link), "new_password": "password12", "confirm": "password12"}
+    )
+    assert "among the most common" in weak.get_data(as_text=True)
+    done = client.post(
+        link, data={"csrf_token": csrf_token(client, link), "new_password": NEW_PASSWORD, "confirm": NEW_PASSWORD}
+    )
+    assert done.headers["Location"] == "/login"
+    assert before.get("/account").status_code == 302
+    assert saved.get("/account").status_code == 302
+    assert Auth(app.test_client()).login(user.email, PASSWORD).status_code == 200
+    assert Auth(app.test_client()).login(user.email, NEW_PASSWORD).status_code == 302
+    assert client.get(link).headers["Location"] == "/forgot-password"  # spent
+    assert db.session.scalar(select(func.count(AuditLog.id)).where(AuditLog.action == "auth.password_reset")) == 1
+
+
+def test_a_reset_link_expires_after_an_hour(inbox: Inbox, client: Any, post_form: Any) -> None:
+    user = UserFactory(email="slow@aktobe.kz")
+    with time_machine.travel(utcnow(), tick=False) as traveller:
+        post_form("/forgot-password", {"email": user.email})
+        link = link_in(inbox, user.email)
+        traveller.shift(timedelta(minutes=61))
+        assert client.get(link).headers["Location"] == "/forgot-password"
+
+
+def test_reset_requests_are_limited_per_address(app: Flask, post_form: Any) -> None:
+    limit = int(app.config["RESET_LIMIT_PER_ADDRESS"].split()[0])
+    for _ in range(limit):
+        assert post_form("/forgot-password", {"email": "Target@aktobe.kz"}).status_code == 200
+    assert post_form("/forgot-password", {"email": "target@aktobe.kz "}).status_code == 429
+    assert post_form("/forgot-password", {"email": "other@aktobe.kz"}).status_code == 200
+
+
+# -- server-side sessions ---------------------------------------------------------------------------------
+
+
+def test_after_logout_a_saved_session_or_remember_cookie_is_refused(app: Flask) -> None:
+    user = UserFactory()
+    device = log_in(app, user, remember=True)
+    thief = app.test_client()
+    copy_cookies(device, thief)
+    assert thief.get("/account").status_code == 200  # a copied cookie works while the session lives
+    Auth(device).logout()
+    assert device.get("/account").status_code == 302
+    assert thief.get("/account").status_code == 302
+    remember_only = app.test_client()
+    cookie = device.get_cookie("dealflow_remember") or thief.get_cookie("dealflow_remember")
+    assert cookie is not None
+    remember_only.set_cookie("dealflow_remember", cookie.value)
+    assert remember_only.get("/account").status_code == 302
+    row = db.session.scalar(select(UserSession).where(UserSession.user_id == user.id))
+    assert row is not None
+    assert row.ended_at is not None
+
+
+def test_an_idle_session_ends_but_a_remembered_one_lasts_30_days(app: Flask) -> None:
+    user = UserFactory()
+    with time_machine.travel(utcnow(), tick=False) as traveller:
+        plain = log_in(app, user)
+        remembered = log_in(app, user, remember=True)
+        traveller.shift(timedelta(minutes=app.config["SESSION_IDLE_MINUTES"] + 1))
+        assert plain.get("/account").status_code == 302
+        assert remembered.get("/account").status_code == 200
+        traveller.shift(timedelta(days=30))
+        assert remembered.get("/account").status_code == 302
+
+
+def test_last_seen_is_written_at_most_every_few_minutes(app: Flask) -> None:
+    user = UserFactory()
+    with time_machine.travel(utcnow(), tick=False) as traveller:
+        device = log_in(app, user)
+        row = db.session.scalar(select(UserSession).where(UserSession.user_id == user.id))
+        assert row is not None
+        first_seen = row.last_seen_at
+        traveller.shift(timedelta(minutes=2))
+        device.get("/account")
+        db.session.refresh(row)
+        assert row.last_seen_at == first_seen
+        traveller.shift(timedelta(minutes=4))
+        device.get("/account")
+        db.session.refresh(row)
+        assert row.last_seen_at > first_seen
+
+
+def test_loading_the_user_and_the_session_is_one_statement(app: Flask) -> None:
+    from dealflow.auth.sessions import load_user
+
+    user = ready_investor()
+    device = log_in(app, user)
+    cookie = device.get_cookie("dealflow_session")
+    assert cookie is not None
+    row = db.session.scalar(select(UserSession).where(UserSession.user_id == user.id))
+    assert row is not None
+    with app.test_request_context():
+        from dealflow.auth import sessions
+
+        secret = "x" * 43
+        row.token_hash = sessions.hash_token(secret)
+        db.session.flush()
+        db.session.expunge_all()
+        seen: list[str] = []
+        listener = lambda *args: seen.append(args[2])  # noqa: E731
+        event.listen(db.engine, "before_cursor_execute", listener)
+        try:
+            loaded = load_user(secret)
+            assert loaded is not None
+            assert loaded.investor_profile is not None
+        finally:
+            event.remove(db.engine, "before_cursor_execute", listener)
+    assert len(seen) == 1
+
+
+def test_the_settings_list_devices_and_log_out_others(app: Flask) -> None:
+    user = UserFactory()
+    phone = log_in(app, user, ip="10.1.1.1")
+    phone_agent = {"User-Agent": "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0) AppleWebKit Safari/604.1"}
+    laptop = app.test_client()
+    token = csrf_token(laptop, "/login")
+    laptop.post(
+        "/login",
+        data={"csrf_token": token, "email": user.email, "password": PASSWORD},
+        headers={"User-Agent": "Mozilla/5.0 (Windows NT 10.0) Gecko/20100101 Firefox/130.0"},
+    )
+    page = laptop.get("/account").get_data(as_text=True)
+    assert "Firefox / Windows" in page
+    assert page.count("device-row") == 2
+    assert "This device" in page
+    del phone_agent
+    ended = laptop.post("/account/sessions/end-others", data={"csrf_token": csrf_token(laptop, "/account")})
+    assert ended.status_code == 302
+    assert phone.get("/account").status_code == 302
+    assert laptop.get("/account").status_code == 200
+    assert laptop.get("/account").get_data(as_text=True).count("device-row") == 1
+
+
+def test_one_device_is_logged_out_from_another_but_never_a_strangers(app: Flask) -> None:
+    user, stranger = UserFactory(), UserFactory()
+    first = log_in(app, user)
+    second = log_in(app, user)
+    strangers_device = log_in(app, stranger)
+    ids = db.session.scalars(
+        select(UserSession.id).where(UserSession.user_id == user.id).order_by(UserSession.id)
+    ).all()
+    strangers_id = db.session.scalar(select(UserSession.id).where(UserSession.user_id == stranger.id))
+    second.post(f"/account/sessions/{strangers_id}/end", data={"csrf_token": csrf_token(second, "/account")})
+    assert strangers_device.get("/account").status_code == 200
+    second.post(f"/account/sessions/{ids[0]}/end", data={"csrf_token": csrf_token(second, "/account")})
+    assert first.get("/account").status_code == 302
+    assert second.get("/account").status_code == 200
+
+
+def test_an_admin_role_change_ends_the_users_sessions(app: Flask, auth: Auth, post_form: Any) -> None:
+    target = UserFactory(role=Role.FOUNDER)
+    their_device = log_in(app, target)
+    admin = UserFactory(role=Role.ADMIN)
+    auth.login(admin.email, PASSWORD)
+    post_form(f"/admin/users/{target.id}", {"role": "investor", "hub_id": "", "active": "y"})
+    assert their_device.get("/account").status_code == 302
+
+
+# -- no lock-out by strangers -----------------------------------------------------------------------------
+
+
+def attempt(app: Flask, email: str, password: str, ip: str) -> int:
+    device = app.test_client()
+    token = csrf_token(device, "/login")
+    data = {"csrf_token": token, "email": email, "password": password}
+    return int(device.post("/login", data=data, environ_overrides={"REMOTE_ADDR": ip}).status_code)
+
+
+def test_fifty_wrong_passwords_from_one_address_do_not_keep_the_owner_out(app: Flask) -> None:
+    owner = UserFactory(role=Role.ADMIN)
+    answers = [attempt(app, owner.email, "Wrong-password-123", "203.0.113.9") for _ in range(50)]
+    assert answers[:5] == [200] * 5
+    assert set(answers[5:]) == {429}
+    assert attempt(app, owner.email, PASSWORD, "203.0.113.9") == 429  # that address waits, even with the password
+    assert attempt(app, owner.email, PASSWORD, "198.51.100.7") == 302  # the owner, elsewhere, gets in
+
+
+def test_guessing_from_many_addresses_slows_every_address_and_tells_the_owner_once(inbox: Inbox, app: Flask) -> None:
+    owner = UserFactory(email="target@aktobe.kz")
+    ceiling = int(app.config["LOGIN_ACCOUNT_CEILING"].split()[0])
+    per_client = int(app.config["LOGIN_LIMIT_PER_ACCOUNT"].split()[0])
+    for n in range(ceiling // per_client):
+        for _ in range(per_client):
+            assert attempt(app, owner.email, "Wrong-password-123", f"203.0.113.{n}") == 200
+    slowed = int(app.config["LOGIN_LIMIT_UNDER_ATTACK"].split()[0])
+    answers = [attempt(app, owner.email, "Wrong-password-123", "192.0.2.1") for _ in range(slowed + 1)]
+    assert answers == [200] * slowed + [429]  # a fresh address gets the shorter allowance
+    assert attempt(app, owner.email, PASSWORD, "198.51.100.7") == 302  # the owner is slowed, never locked out
+    [warning] = inbox.to("target@aktobe.kz")
+    assert "Your account is not locked" in body(warning)
+
+
+# -- consent, personal data, deletion ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("locale", "words"), [("en", "94-V"), ("ru", "94-V"), ("kk", "94-V")])
+def test_the_terms_and_privacy_pages_exist_in_three_languages(client: Any, locale: str, words: str) -> None:
+    for path in ("/terms", "/privacy"):
+        page = client.get(path, headers={"Accept-Language": locale})
+        assert page.status_code == 200
+        assert f'lang="{locale}"' in page.get_data(as_text=True)
+    privacy = client.get("/privacy", headers={"Accept-Language": locale}).get_data(as_text=True)
+    assert words in privacy
+
+
+def test_the_privacy_notice_says_the_ledger_keeps_no_names(client: Any) -> None:
+    page = client.get("/privacy", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert "without names" in page
+    assert "Delete your account" in page
+
+
+def test_a_user_downloads_everything_kept_about_them(app: Flask) -> None:
+    investor = ready_investor(email="me@fund.kz")
+    startup = listed()
+    db.session.add(Bookmark(investor_id=investor.id, startup_id=startup.id, note="Call in March"))
+    db.session.add(SavedSearch(investor_id=investor.id, name="Agritech west", params={"sector": ["agritech"]}))
+    matches.request_intro(investor, startup, "We invest in your region.")
+    device = log_in(app, investor)
+    response = device.post("/account/data.json", data={"csrf_token": csrf_token(device, "/account")})
+    assert response.status_code == 200
+    assert response.headers["Content-Disposition"].startswith("attachment")
+    data = json.loads(response.get_data(as_text=True))
+    assert data["account"]["email"] == "me@fund.kz"
+    assert "password_hash" not in data["account"]
+    assert data["investor_profile"]["organisation"] == "Steppe Capital"
+    assert [b["note"] for b in data["bookmarks"]] == ["Call in March"]
+    assert [s["name"] for s in data["saved_searches"]] == ["Agritech west"]
+    assert [i["message"] for i in data["intro_requests_sent"]] == ["We invest in your region."]
+    assert len(data["sessions"]) == 1
+    assert "token_hash" not in data["sessions"][0]
+    assert "auth.login" in [entry["action"] for entry in data["audit_log"]]
+
+
+def test_deleting_an_account_erases_personal_data_and_keeps_the_ledger(app: Flask, runner: Any) -> None:
+    investor = ready_investor(email="leaving@fund.kz")
+    matched = match(investor=investor)
+    pending = matches.request_intro(investor, listed(name="Second"), "Still waiting.")
+    db.session.add(Bookmark(investor_id=investor.id, startup_id=matched.startup_id, note="Private note"))
+    founder_owner = matched.startup.owner
+    events_before = db.session.scalar(select(func.count(MatchEvent.seq)))
+    device = log_in(app, investor)
+    other_device = log_in(app, investor)
+    wrong = device.post(
+        "/account/delete", data={"csrf_token": csrf_token(device, "/account"), "password": "nope-nope-1"}
+    )
+    assert "Your current password is not correct." in wrong.get_data(as_text=True)
+    done = device.post("/account/delete", data={"csrf_token": csrf_token(device, "/account"), "password": PASSWORD})
+    assert done.headers["Location"] == "/"
+    db.session.expire_all()
+    gone = db.session.get(User, investor.id)
+    assert gone is not None
+    assert gone.name == personal_data.DELETED_NAME
+    assert gone.email.endswith("@deleted.invalid")
+    assert gone.deleted_at is not None
+    assert gone.investor_profile is not None
+    assert gone.investor_profile.organisation is None
+    assert db.session.scalar(select(func.count(Bookmark.id)).where(Bookmark.investor_id == investor.id)) == 0
+    assert db.session.get(IntroRequest, pending.id).status == IntroStatus.WITHDRAWN  # type: ignore[union-attr]
+    assert other_device.get("/account").status_code == 302
+    assert Auth(app.test_client()).login("leaving@fund.kz", PASSWORD).status_code == 200
+    assert db.session.scalar(select(func.count(MatchEvent.seq))) == events_before
+    assert db.session.scalar(select(AuditLog.id).where(AuditLog.action == "account.deleted")) is not None
+    assert founder_owner.name != personal_data.DELETED_NAME
+    verified = runner.invoke(args=["ledger", "verify"])
+    assert verified.exit_code == 0, verified.output
+    assert "Ledger OK" in verified.output
+
+
+def test_a_deleted_founders_listings_leave_the_platform(app: Flask) -> None:
+    owner = UserFactory(role=Role.FOUNDER)
+    startup = startup_in(StartupStatus.APPROVED, owner)
+    personal_data.delete_account(owner, password=PASSWORD)
+    assert startup.status == StartupStatus.ARCHIVED
+    assert startup.contact_email is None
+
+
+def test_the_last_admin_cannot_delete_their_account() -> None:
+    admin = UserFactory(role=Role.ADMIN)
+    with pytest.raises(personal_data.AccountError, match="last administrator"):
+        personal_data.delete_account(admin, password=PASSWORD)
+    UserFactory(role=Role.ADMIN)
+    personal_data.delete_account(admin, password=PASSWORD)
+    assert admin.deleted_at is not None
+
+
+def test_an_investor_paying_for_pro_cancels_before_deleting(monkeypatch: pytest.MonkeyPatch) -> None:
+    from types import SimpleNamespace
+
+    from dealflow.billing import services as billing
+
+    investor = ready_investor()
+    monkeypatch.setattr(billing, "live_subscription", lambda user: SimpleNamespace(cancel_at_period_end=False))
+    with pytest.raises(personal_data.AccountError, match="Cancel it on your billing page"):
+        personal_data.delete_account(investor, password=PASSWORD)
+    assert investor.deleted_at is None
+
+
+def test_an_unverified_founder_who_submits_through_the_service_is_refused() -> None:
+    owner = UserFactory(role=Role.FOUNDER, email_verified_at=None)
+    draft = startup_in(StartupStatus.DRAFT, owner)
+    with pytest.raises(startups.StartupError, match="Confirm your email address"):
+        startups.submit_for_review(draft, actor=owner)
