@@ -548,3 +548,46 @@ def test_an_unverified_founder_who_submits_through_the_service_is_refused() -> N
     draft = startup_in(StartupStatus.DRAFT, owner)
     with pytest.raises(startups.StartupError, match="Confirm your email address"):
         startups.submit_for_review(draft, actor=owner)
+
+
+@pytest.mark.own_database
+def test_the_migration_counts_existing_accounts_as_verified_and_goes_back(test_databases: Any) -> None:
+    import flask_migrate
+    from sqlalchemy import text
+
+    from dealflow import create_app
+
+    app = create_app({"ENV_NAME": "testing", "SQLALCHEMY_DATABASE_URI": test_databases.create("lifecycle")})
+    with app.app_context():
+        try:
+            flask_migrate.upgrade(revision="0009")
+            db.session.execute(
+                text(
+                    "INSERT INTO user_account (email, password_hash, name, role, active, session_version, created_at) "
+                    "VALUES ('before@aktobe.kz', 'x', 'Before', 'founder', :yes, 0, '2025-03-01 10:00:00')"
+                ),
+                {"yes": True},
+            )
+            db.session.commit()
+            flask_migrate.upgrade(revision="0010")
+            user = db.session.scalar(select(User).where(User.email == "before@aktobe.kz"))
+            assert user is not None
+            assert user.email_verified_at == user.created_at
+            db.session.rollback()
+            flask_migrate.downgrade(revision="0009")
+            flask_migrate.upgrade(revision="0010")
+        finally:
+            db.session.remove()
+            db.engine.dispose()
+
+
+def test_devices_are_named_the_way_people_recognise_them() -> None:
+    from dealflow.auth.sessions import device_label
+
+    firefox = "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:130.0) Gecko/20100101 Firefox/130.0"
+    safari = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 Version/17.5 Safari/604.1"
+    chrome = "Mozilla/5.0 (Linux; Android 14) AppleWebKit/537.36 Chrome/126.0 Mobile Safari/537.36"
+    assert device_label(firefox) == "Firefox / Windows"
+    assert device_label(safari) == "Safari / iPhone"
+    assert device_label(chrome) == "Chrome / Android"
+    assert device_label(None) == "?"
