@@ -591,3 +591,21 @@ def test_devices_are_named_the_way_people_recognise_them() -> None:
     assert device_label(safari) == "Safari / iPhone"
     assert device_label(chrome) == "Chrome / Android"
     assert device_label(None) == "?"
+
+
+def test_a_weak_password_is_refused_alike_for_a_new_and_a_taken_address(post_form: Any) -> None:
+    UserFactory(email="taken@aktobe.kz")
+    for address in ("taken@aktobe.kz", "free@aktobe.kz"):
+        response = post_form(
+            "/register",
+            {
+                "name": "Aliya",
+                "email": address,
+                "password": "password12",
+                "confirm": "password12",
+                "role": "founder",
+                "accept_terms": "y",
+            },
+        )
+        assert response.status_code == 200
+        assert "among the most common" in response.get_data(as_text=True)

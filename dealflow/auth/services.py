@@ -66,25 +66,21 @@ def find_user_by_email(email: str) -> User | None:
     return db.session.scalar(select(User).where(User.email == normalised))
 
 
-def create_user(
-    *,
-    email: str,
-    password: str,
-    name: str,
-    role: Role,
-    locale: str | None = None,
-    hub: Hub | None = None,
-    verified: bool = False,
-) -> User:
-    """Create an account of any role; the caller decides who may do that and whether the address is vouched for."""
+def _checked_new_account(email: str, password: str, name: str) -> tuple[str, bool]:
+    """The normalised address and whether it is taken, once the password passes the rules."""
     normalised = normalise_email(email)
-    if db.session.scalar(select(User.id).where(User.email == normalised)) is not None:
-        raise EmailTaken()
     problems = passwords.password_problems(password, email=normalised, name=name)
     if problems:
         raise WeakPassword(problems)
+    taken = db.session.scalar(select(User.id).where(User.email == normalised)) is not None
+    return normalised, taken
+
+
+def _add_user(
+    *, email: str, password: str, name: str, role: Role, locale: str | None, hub: Hub | None, verified: bool
+) -> User:
     user = User(
-        email=normalised,
+        email=email,
         password_hash=passwords.hash_password(password),
         name=name.strip(),
         role=role,
@@ -97,24 +93,45 @@ def create_user(
     return user
 
 
+def create_user(
+    *,
+    email: str,
+    password: str,
+    name: str,
+    role: Role,
+    locale: str | None = None,
+    hub: Hub | None = None,
+    verified: bool = False,
+) -> User:
+    """Create an account of any role; the caller decides who may do that and whether the address is vouched for."""
+    normalised, taken = _checked_new_account(email, password, name)
+    if taken:
+        raise EmailTaken()
+    return _add_user(
+        email=normalised, password=password, name=name, role=role, locale=locale, hub=hub, verified=verified
+    )
+
+
 def register_user(
     *, email: str, password: str, name: str, role: Role, terms_version: str, locale: str | None = None
 ) -> User | None:
     """Self-service sign-up: the new, unverified account, or None when the address already has one.
 
-    Both answers look the same to the visitor: a link goes to the address either way (a verification
-    link, or a note that someone tried to sign up with it), and a password is hashed either way.
+    Both answers look the same to the visitor: the same checks refuse the same input, a password is
+    hashed either way, and an email goes to the address either way (a verification link, or a note
+    that someone tried to sign up with it).
     """
     if role not in SELF_SERVICE_ROLES:
         raise AccountError(_l("Choose founder or investor."), field="role")
-    existing = find_user_by_email(email)
-    if existing is not None:
-        normalise_email(email)
+    normalised, taken = _checked_new_account(email, password, name)
+    if taken:
+        existing = db.session.scalar(select(User).where(User.email == normalised))
         passwords.hash_password(password)  # the same work as a new account, so timing tells nothing
-        emails.send("already_registered", existing.email, existing.locale, user=existing)
-        audit.record("auth.register_existing", actor=None, target=existing, actor_email=existing.email)
+        if existing is not None and existing.deleted_at is None:
+            emails.send("already_registered", existing.email, existing.locale, user=existing)
+            audit.record("auth.register_existing", actor=None, target=existing, actor_email=existing.email)
         return None
-    user = create_user(email=email, password=password, name=name, role=role, locale=locale)
+    user = _add_user(email=normalised, password=password, name=name, role=role, locale=locale, hub=None, verified=False)
     user.terms_accepted_at = utcnow()
     user.terms_version = terms_version
     db.session.flush()
