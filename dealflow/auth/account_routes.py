@@ -22,6 +22,7 @@ from dealflow.auth.forms import (
 from dealflow.auth.sessions import signed_in_user
 from dealflow.extensions import db, limiter
 from dealflow.i18n import remember_language
+from dealflow.models import TokenPurpose
 
 
 def _security_key() -> str:
@@ -116,6 +117,9 @@ def change_email() -> str | Response:
 def confirm_email_change(secret: str) -> str | Response:
     """Open the link sent to the new address (a button, so mail scanners cannot spend it)."""
     form = ButtonForm()
+    if request.method == "GET" and not links.is_live(secret, TokenPurpose.CHANGE_EMAIL):
+        flash(str(links.LinkInvalid.message), "danger")
+        return redirect(url_for("auth.account") if current_user.is_authenticated else url_for("auth.login"))
     if form.validate_on_submit():
         try:
             recovery.confirm_email_change(secret, ip=request.remote_addr)

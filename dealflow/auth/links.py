@@ -59,6 +59,15 @@ def find(secret: str, purpose: TokenPurpose) -> AccountToken:
     return token
 
 
+def is_live(secret: str, purpose: TokenPurpose) -> bool:
+    """Whether the link would still work, to say so before anyone presses its button."""
+    try:
+        find(secret, purpose)
+    except LinkInvalid:
+        return False
+    return True
+
+
 def use(token: AccountToken) -> None:
     """Spend the link so that it never works again; two clicks in the same instant: only one wins."""
     spent = db.session.execute(

@@ -81,6 +81,9 @@ def check_inbox() -> str:
 def verify_email(secret: str) -> str | Response:
     """Confirm the address with the emailed link (a button, so that mail scanners do not spend it) and log in."""
     form = ButtonForm()
+    if request.method == "GET" and not links.is_live(secret, TokenPurpose.VERIFY_EMAIL):
+        flash(str(links.LinkInvalid.message), "danger")
+        return redirect(url_for("auth.login"))
     if form.validate_on_submit():
         try:
             user = services.verify_email(secret)
