@@ -7,6 +7,7 @@ and refuses to start without them.
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
@@ -88,6 +89,8 @@ class BaseConfig:
     REMEMBER_COOKIE_SECURE = False
     REMEMBER_COOKIE_NAME = "dealflow_remember"
     LANGUAGE_COOKIE_NAME = "dealflow_lang"
+    REMEMBER_COOKIE_DURATION = timedelta(days=30)
+    SESSION_IDLE_MINUTES = 120  # a session without "keep me logged in" ends after this long unused
 
     MAX_CONTENT_LENGTH = 25 * 1024 * 1024  # the largest upload (a deck) plus form fields
 
@@ -95,7 +98,19 @@ class BaseConfig:
     RATELIMIT_STORAGE_URI = "memory://"
     RATELIMIT_HEADERS_ENABLED = True
     LOGIN_LIMIT_PER_IP = "20 per 5 minutes"
+    # Wrong passwords count per (account, client address): a stranger cannot lock the owner out.
     LOGIN_LIMIT_PER_ACCOUNT = "5 per 15 minutes"
+    # Past this many attempts on one account from all addresses, each address gets the shorter allowance.
+    LOGIN_ACCOUNT_CEILING = "50 per 15 minutes"
+    LOGIN_LIMIT_UNDER_ATTACK = "2 per 15 minutes"
+    LOGIN_ALERT_AFTER = 10  # failed attempts in the ceiling's window before the owner is emailed, once per window
+    VERIFY_EMAIL_HOURS = 48
+    RESET_PASSWORD_MINUTES = 60
+    RESEND_LIMIT_PER_ACCOUNT = "3 per hour"
+    RESEND_LIMIT_PER_IP = "10 per hour"
+    RESET_LIMIT_PER_ADDRESS = "3 per hour"
+    RESET_LIMIT_PER_IP = "10 per hour"
+    TERMS_VERSION = "2026-12"
     REGISTER_LIMIT_PER_IP = "10 per hour"
     ACCOUNT_SECURITY_LIMIT = "10 per 15 minutes"
 
@@ -176,6 +191,7 @@ class BaseConfig:
         if self.LOG_FORMAT not in ("json", "text"):
             raise ConfigError(f"LOG_FORMAT must be json or text, got {self.LOG_FORMAT!r}")
         self.RATELIMIT_ENABLED = _env_bool("RATELIMIT_ENABLED", self.RATELIMIT_ENABLED)
+        self.SESSION_IDLE_MINUTES = _env_int("SESSION_IDLE_MINUTES", self.SESSION_IDLE_MINUTES)
         redis_url = os.environ.get("REDIS_URL")
         if redis_url:
             self.RATELIMIT_STORAGE_URI = redis_url

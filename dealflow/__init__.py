@@ -23,6 +23,7 @@ from dealflow.jobs import register_jobs
 from dealflow.main.notifications import bp as notifications_bp
 from dealflow.main.routes import bp as main_bp
 from dealflow.matches.routes import bp as matches_bp
+from dealflow.privacy.routes import bp as privacy_bp
 from dealflow.review.routes import bp as review_bp
 from dealflow.startups.routes import bp as startups_bp
 from dealflow.startups.seo import bp as seo_bp
@@ -77,6 +78,7 @@ def register_blueprints(app: Flask) -> None:
     """Mount every area of the site."""
     app.register_blueprint(main_bp)
     app.register_blueprint(auth_bp)
+    app.register_blueprint(privacy_bp)
     app.register_blueprint(notifications_bp)
     app.register_blueprint(startups_bp)
     app.register_blueprint(seo_bp)

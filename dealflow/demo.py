@@ -194,6 +194,7 @@ def _seed_users(report: SeedReport, hubs: dict[str, Hub]) -> dict[str, User]:
                 role=spec.role,
                 locale=spec.locale,
                 hub=hubs.get(spec.hub_slug or ""),
+                verified=True,
             )
             report.created["users"] += 1
         else:
@@ -428,7 +429,7 @@ def _seed_more_investors(report: SeedReport, users: dict[str, User]) -> list[Use
         user = accounts.find_user_by_email(email)
         if user is None:
             user = accounts.create_user(
-                email=email, password=DEMO_PASSWORD, name=name, role=Role.INVESTOR, locale=locale
+                email=email, password=DEMO_PASSWORD, name=name, role=Role.INVESTOR, locale=locale, verified=True
             )
             user.investor_profile = InvestorProfile(
                 user_id=user.id,

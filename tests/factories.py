@@ -9,7 +9,7 @@ from factory.alchemy import SQLAlchemyModelFactory
 
 from dealflow.auth.passwords import hash_password
 from dealflow.extensions import db
-from dealflow.models import Currency, Hub, Role, Startup, StartupStatus, User
+from dealflow.models import Currency, Hub, Role, Startup, StartupStatus, User, utcnow
 
 PASSWORD = "Correct-horse-battery-42"
 
@@ -36,6 +36,7 @@ class UserFactory(_Base):
     password_hash = factory.LazyFunction(password_hash)
     locale = None
     active = True
+    email_verified_at = factory.LazyFunction(utcnow)
 
 
 class HubFactory(_Base):

@@ -3,7 +3,7 @@
 The areas (the packages and top-level modules of dealflow) depend on each other in one direction only:
 
     wiring         dealflow/__init__.py (the factory), cli.py, web.py (hooks, template helpers), demo.py, errors.py
-    pages          admin, main, review, investors  (each may use anything below it)
+    pages          admin, main, review, investors, privacy  (each may use anything below it)
     deals          matches (intro requests and their progress)
     billing        plans and limits; its pages use auth's guards
     startups       profiles, uploads, the status machine; they count into evidence

@@ -16,6 +16,7 @@ from dealflow.models import ReviewEvent, Role, Startup, StartupStatus
 from tests.conftest import Auth, TestDatabase, make_app
 from tests.factories import PASSWORD, UserFactory
 from tests.startup_helpers import startup_in
+from tests.test_review import staff_of
 
 pytestmark = pytest.mark.own_database
 
@@ -31,7 +32,7 @@ def race_app(test_databases: TestDatabase, tmp_path_factory: pytest.TempPathFact
 def test_exactly_one_of_two_simultaneous_decisions_is_recorded(race_app: Flask) -> None:
     with race_app.app_context():
         startup = startup_in(StartupStatus.SUBMITTED)
-        first, second = UserFactory(role=Role.HUB_STAFF), UserFactory(role=Role.HUB_STAFF)
+        first, second = staff_of(), staff_of()  # both from hubs that serve the startup's region
         db.session.commit()
         startup_id, emails = startup.id, (first.email, second.email)
 

@@ -17,6 +17,7 @@ from dealflow.models import Role, StartupStatus
 from tests.conftest import Auth
 from tests.factories import PASSWORD, HubFactory, UserFactory
 from tests.startup_helpers import founder, startup_in
+from tests.test_review import staff_of
 
 
 class Inbox:
@@ -93,7 +94,7 @@ def test_hub_staff_get_an_email_in_their_language_for_each_new_submission(
 
 
 def test_the_founder_gets_the_decision_and_comment_in_their_language(inbox: Inbox, app: Flask, auth: Auth) -> None:
-    reviewer = UserFactory(role=Role.HUB_STAFF)
+    reviewer = staff_of()  # staff of the hub that serves the startup's region
     owner = UserFactory(role=Role.FOUNDER, locale="kk", email="founder@aral.kz")
     startup = startup_in(StartupStatus.SUBMITTED, owner)
     auth.login(reviewer.email, PASSWORD)
@@ -110,7 +111,7 @@ def test_the_founder_gets_the_decision_and_comment_in_their_language(inbox: Inbo
 
 
 def test_nothing_is_sent_when_the_action_fails(inbox: Inbox, auth: Auth) -> None:
-    reviewer = UserFactory(role=Role.HUB_STAFF)
+    reviewer = staff_of()  # staff of the hub that serves the startup's region
     owner = UserFactory(role=Role.FOUNDER, email="nothing@aral.kz")
     startup = startup_in(StartupStatus.SUBMITTED, owner)
     auth.login(reviewer.email, PASSWORD)
@@ -145,7 +146,7 @@ def test_a_decision_is_recorded_even_when_the_mail_server_is_down(
     monkeypatch.setitem(app.config, "MAIL_BACKEND", "smtp")
     monkeypatch.setitem(app.config, "MAIL_SERVER", "127.0.0.1")
     monkeypatch.setitem(app.config, "MAIL_PORT", free_port())  # nothing listens there
-    reviewer = UserFactory(role=Role.HUB_STAFF)
+    reviewer = staff_of()  # staff of the hub that serves the startup's region
     startup = startup_in(StartupStatus.SUBMITTED)
     auth.login(reviewer.email, PASSWORD)
     from tests.test_review import decide_form

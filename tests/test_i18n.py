@@ -133,6 +133,7 @@ def test_a_junk_language_cookie_is_never_stored(client: Any, post_form: Any) -> 
             "password": "Steppe-wind-over-Taraz-9",
             "confirm": "Steppe-wind-over-Taraz-9",
             "role": "investor",
+            "accept_terms": "y",
         },
     )
     assert response.status_code == 302

@@ -146,7 +146,7 @@ def test_a_decision_on_what_someone_else_just_decided_is_refused(auth: Auth, cli
 
     token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)  # type: ignore[union-attr]
     seen = re.search(r'name="seen_version" type="hidden" value="([^"]+)"', page).group(1)  # type: ignore[union-attr]
-    review.decide(startup, UserFactory(role=Role.HUB_STAFF), decision="approved", comment=None, seen_version=seen)
+    review.decide(startup, staff_of(), decision="approved", comment=None, seen_version=seen)
     response = client.post(
         f"/review/{startup.id}/decide",
         data={"csrf_token": token, "decision": "rejected", "comment": "Too late", "seen_version": seen},

@@ -44,6 +44,10 @@ class RegisterForm(FlaskForm):
         ],
         validators=[DataRequired(message=_l("Choose founder or investor."))],
     )
+    accept_terms = BooleanField(
+        _l("I accept the terms of use and the privacy notice"),
+        validators=[DataRequired(message=_l("Accept the terms and the privacy notice to open an account."))],
+    )
 
 
 class LoginForm(FlaskForm):
@@ -72,3 +76,32 @@ class PasswordChangeForm(FlaskForm):
         _l("Repeat the new password"),
         validators=[DataRequired(), EqualTo("new_password", message=_l("The two passwords do not match."))],
     )
+
+
+class ForgotPasswordForm(FlaskForm):
+    email = EmailField(_l("Email"), validators=[DataRequired(), Length(max=254)])
+
+
+class ResetPasswordForm(FlaskForm):
+    new_password = PasswordField(
+        _l("New password"),
+        validators=[DataRequired(), Length(max=128)],
+        description=_l("At least 10 characters; not a common password."),
+    )
+    confirm = PasswordField(
+        _l("Repeat the new password"),
+        validators=[DataRequired(), EqualTo("new_password", message=_l("The two passwords do not match."))],
+    )
+
+
+class EmailChangeForm(FlaskForm):
+    new_email = EmailField(_l("New email address"), validators=[DataRequired(), Length(max=254)])
+    password = PasswordField(_l("Current password"), validators=[DataRequired(), Length(max=128)])
+
+
+class DeleteAccountForm(FlaskForm):
+    password = PasswordField(_l("Current password"), validators=[DataRequired(), Length(max=128)])
+
+
+class ButtonForm(FlaskForm):
+    """A form that is only a button: it carries the CSRF token and nothing else."""

@@ -1,40 +1,46 @@
-"""Signing up, logging in and out, and account settings."""
+"""Signing up, confirming the address, logging in and out, and getting back in with a reset link."""
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_required, login_user, logout_user
+from flask_login import current_user, login_required, logout_user
 from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import TooManyRequests
 from werkzeug.wrappers import Response
 
 from dealflow import audit
-from dealflow.auth import services, throttle
-from dealflow.auth.forms import LoginForm, PasswordChangeForm, RegisterForm, SettingsForm, show_account_error
-from dealflow.auth.sessions import signed_in_user
+from dealflow.auth import (
+    account_routes,  # noqa: F401 -- registers the account settings views on bp
+    links,
+    recovery,
+    services,
+    sessions,
+    throttle,
+)
+from dealflow.auth.blueprint import bp as bp  # create_app imports the blueprint from here
+from dealflow.auth.forms import (
+    ButtonForm,
+    ForgotPasswordForm,
+    LoginForm,
+    RegisterForm,
+    ResetPasswordForm,
+    show_account_error,
+)
+from dealflow.auth.sessions import home_for, log_in, signed_in_user
 from dealflow.extensions import db, limiter
 from dealflow.http import safe_next_url
-from dealflow.i18n import remember_language
-from dealflow.models import Role, User
-
-bp = Blueprint("auth", __name__)
+from dealflow.models import Role, TokenPurpose
 
 
-def home_for(user: User) -> str:
-    """The page each role starts from after logging in."""
-    return {
-        Role.FOUNDER: url_for("startups.dashboard"),
-        Role.INVESTOR: url_for("investors.browse"),
-        Role.HUB_STAFF: url_for("review.queue"),
-        Role.ADMIN: url_for("review.queue"),
-    }[user.role]
+def _form_email_key() -> str:
+    return "address:" + throttle.account_key(request.form.get("email", ""))
 
 
 @bp.route("/register", methods=["GET", "POST"])
 @limiter.limit(lambda: current_app.config["REGISTER_LIMIT_PER_IP"], methods=["POST"])
 def register() -> str | Response:
-    """A founder or investor opens an account and is logged in."""
+    """A founder or investor asks for an account; the answer is the same whether or not the address has one."""
     if current_user.is_authenticated:
         return redirect(home_for(signed_in_user()))
     form = RegisterForm()
@@ -47,21 +53,67 @@ def register() -> str | Response:
                 password=form.password.data or "",
                 name=form.name.data or "",
                 role=Role(form.role.data),
+                terms_version=current_app.config["TERMS_VERSION"],
                 locale=request.cookies.get(current_app.config["LANGUAGE_COOKIE_NAME"]),
             )
+            if user is not None:
+                details = {"role": user.role.value, "terms_version": user.terms_version}
+                audit.record("auth.registered", actor=user, details=details, ip=request.remote_addr)
             db.session.commit()
         except services.AccountError as exc:
             show_account_error(form, exc, fallback="email")
-        except IntegrityError:  # the same email registered a moment ago by a parallel request
+        except IntegrityError:  # the same address registered a moment ago by a parallel request: answer alike
             db.session.rollback()
-            show_account_error(form, services.EmailTaken(), fallback="email")
+            return redirect(url_for("auth.check_inbox"))
         else:
-            audit.record("auth.registered", actor=user, details={"role": user.role.value}, ip=request.remote_addr)
-            db.session.commit()
-            login_user(user)
-            flash(_("Welcome to Dealflow, %(name)s.", name=user.name), "success")
-            return redirect(home_for(user))
+            return redirect(url_for("auth.check_inbox"))
     return render_template("auth/register.html", form=form)
+
+
+@bp.route("/register/check-your-inbox")
+def check_inbox() -> str:
+    """What every sign-up sees next, whether the address was new or not."""
+    return render_template("auth/check_inbox.html")
+
+
+@bp.route("/verify-email/<secret>", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["ACCOUNT_SECURITY_LIMIT"], methods=["POST"])
+def verify_email(secret: str) -> str | Response:
+    """Confirm the address with the emailed link (a button, so that mail scanners do not spend it) and log in."""
+    form = ButtonForm()
+    if request.method == "GET" and not links.is_live(secret, TokenPurpose.VERIFY_EMAIL):
+        flash(str(links.LinkInvalid.message), "danger")
+        return redirect(url_for("auth.login"))
+    if form.validate_on_submit():
+        try:
+            user = services.verify_email(secret)
+        except links.LinkInvalid as exc:
+            db.session.rollback()
+            flash(str(exc.message), "danger")
+            return redirect(url_for("auth.login"))
+        audit.record("auth.login", actor=user, details={"via": "verification link"}, ip=request.remote_addr)
+        if current_user.is_authenticated and (row := sessions.current_session()) is not None:
+            sessions.end_session(row)
+        logout_user()
+        log_in(user, remember=False)
+        flash(_("Your email address is confirmed. Welcome to Dealflow, %(name)s.", name=user.name), "success")
+        return redirect(home_for(user))
+    return render_template("auth/verify_email.html", form=form)
+
+
+@bp.route("/verify-email/resend", methods=["POST"])
+@login_required
+@limiter.limit(lambda: current_app.config["RESEND_LIMIT_PER_IP"])
+@limiter.limit(lambda: current_app.config["RESEND_LIMIT_PER_ACCOUNT"], key_func=lambda: f"resend:{current_user.id}")
+def resend_verification() -> Response:
+    """Send a fresh verification link; the older ones stop working."""
+    user = signed_in_user()
+    if ButtonForm().validate_on_submit() and not user.is_email_verified:
+        services.send_verification(user)
+        audit.record("auth.verification_sent", actor=user, target=user, ip=request.remote_addr)
+        db.session.commit()
+        flash(_("We sent a new link to %(email)s.", email=user.email), "info")
+    return redirect(safe_next_url(request.form.get("next")) or home_for(user))
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -73,16 +125,17 @@ def login() -> str | Response:
     form = LoginForm()
     if form.validate_on_submit():
         account = throttle.account_key(form.email.data or "")
-        limit = current_app.config["LOGIN_LIMIT_PER_ACCOUNT"]
-        if not throttle.take_login_attempt(account, limit):
-            raise TooManyRequests(retry_after=throttle.seconds_until_next_attempt(account, limit))
+        client = request.remote_addr or "unknown"
+        if not throttle.take_login_attempt(account, client):
+            raise TooManyRequests(retry_after=throttle.seconds_until_next_attempt(account, client))
         user = services.authenticate(form.email.data or "", form.password.data or "")
         if user is not None:
-            throttle.forget_login_attempts(account, limit)
+            throttle.forget_login_attempts(account, client)
             audit.record("auth.login", actor=user, ip=request.remote_addr)
-            db.session.commit()
-            login_user(user, remember=bool(form.remember.data))
+            log_in(user, remember=bool(form.remember.data))
             return redirect(safe_next_url(request.args.get("next")) or home_for(user))
+        if throttle.record_failure(account):
+            services.warn_of_guessing(account)
         audit.record("auth.login_failed", actor=None, actor_email=account, ip=request.remote_addr)
         db.session.commit()
         form.password.errors = [_("The email or password is not correct.")]
@@ -91,8 +144,11 @@ def login() -> str | Response:
 
 @bp.route("/logout", methods=["POST"])
 def logout() -> Response:
-    """End the session; a POST so that no other site can log a user out."""
+    """End the session on the server, so a copied cookie stops working; a POST so no other site can do it."""
     if current_user.is_authenticated:
+        row = sessions.current_session()
+        if row is not None:
+            sessions.end_session(row)
         audit.record("auth.logout", actor=signed_in_user(), ip=request.remote_addr)
         db.session.commit()
     logout_user()
@@ -100,41 +156,54 @@ def logout() -> Response:
     return redirect(url_for("main.index"))
 
 
-@bp.route("/account", methods=["GET", "POST"])
-@login_required
-def account() -> str | Response:
-    """Name and preferred language."""
-    user = signed_in_user()
-    form = SettingsForm(obj=user) if request.method == "GET" else SettingsForm()
+@bp.route("/forgot-password", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["RESET_LIMIT_PER_IP"], methods=["POST"])
+@limiter.limit(lambda: current_app.config["RESET_LIMIT_PER_ADDRESS"], methods=["POST"], key_func=_form_email_key)
+def forgot_password() -> str | Response:
+    """Ask for a reset link; the page answers the same whether or not the address has an account."""
+    form = ForgotPasswordForm()
     if form.validate_on_submit():
-        services.update_settings(user, name=form.name.data or "", locale=form.locale.data or None)
+        recovery.request_password_reset(form.email.data or "", ip=request.remote_addr)
         db.session.commit()
-        flash(_("Your settings are saved."), "success")
-        return remember_language(redirect(url_for("auth.account")), user.locale)
-    return render_template("auth/account.html", form=form, password_form=PasswordChangeForm())
+        return render_template("auth/reset_sent.html")
+    return render_template("auth/forgot_password.html", form=form)
 
 
-@bp.route("/account/password", methods=["POST"])
-@login_required
-@limiter.limit(lambda: current_app.config["ACCOUNT_SECURITY_LIMIT"], key_func=lambda: f"user:{current_user.id}")
-def change_password() -> str | Response:
-    """Replace the password after proving the current one; other sessions end."""
-    user = signed_in_user()
-    password_form = PasswordChangeForm()
-    if password_form.validate_on_submit():
+@bp.route("/reset-password/<secret>", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["ACCOUNT_SECURITY_LIMIT"], methods=["POST"])
+def reset_password(secret: str) -> str | Response:
+    """Choose a new password through the emailed link; every session of the account ends."""
+    try:
+        links.find(secret, TokenPurpose.RESET_PASSWORD)
+    except links.LinkInvalid as exc:
+        flash(str(exc.message), "danger")
+        return redirect(url_for("auth.forgot_password"))
+    form = ResetPasswordForm()
+    if form.validate_on_submit():
         try:
-            services.change_password(
-                user,
-                current_password=password_form.current_password.data or "",
-                new_password=password_form.new_password.data or "",
-            )
+            recovery.reset_password(secret, form.new_password.data or "", ip=request.remote_addr)
         except services.AccountError as exc:
-            show_account_error(password_form, exc, fallback="current_password")
+            db.session.rollback()
+            show_account_error(form, exc, fallback="new_password")
+        except links.LinkInvalid as exc:
+            db.session.rollback()
+            flash(str(exc.message), "danger")
+            return redirect(url_for("auth.forgot_password"))
         else:
-            audit.record("auth.password_changed", actor=user, ip=request.remote_addr)
             db.session.commit()
-            remembered = current_app.config["REMEMBER_COOKIE_NAME"] in request.cookies
-            login_user(user, remember=remembered)  # this session continues under the new version
-            flash(_("Your password is changed. Other devices have been logged out."), "success")
-            return redirect(url_for("auth.account"))
-    return render_template("auth/account.html", form=SettingsForm(obj=user), password_form=password_form)
+            logout_user()
+            flash(_("Your password is changed and every device was logged out. Log in with the new one."), "success")
+            return redirect(url_for("auth.login"))
+    return render_template("auth/reset_password.html", form=form)
+
+
+@bp.route("/terms")
+def terms() -> str:
+    """The terms of use, in the reader's language."""
+    return render_template("legal/page.html", page="terms")
+
+
+@bp.route("/privacy")
+def privacy() -> str:
+    """The privacy notice: what is kept, why, for how long, and the reader's rights."""
+    return render_template("legal/page.html", page="privacy")

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from email_validator import EmailNotValidError, validate_email
+from flask import current_app
 from flask_babel import LazyString
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from config import LANGUAGES
 from dealflow import audit
-from dealflow.auth import passwords
+from dealflow.auth import emails, links, passwords, sessions
 from dealflow.extensions import db
-from dealflow.models import Hub, Role, User, utcnow
+from dealflow.models import Hub, Role, TokenPurpose, User, UserSession, utcnow
 from dealflow.models.user import SELF_SERVICE_ROLES
 
 
@@ -63,6 +66,33 @@ def find_user_by_email(email: str) -> User | None:
     return db.session.scalar(select(User).where(User.email == normalised))
 
 
+def _checked_new_account(email: str, password: str, name: str) -> tuple[str, bool]:
+    """The normalised address and whether it is taken, once the password passes the rules."""
+    normalised = normalise_email(email)
+    problems = passwords.password_problems(password, email=normalised, name=name)
+    if problems:
+        raise WeakPassword(problems)
+    taken = db.session.scalar(select(User.id).where(User.email == normalised)) is not None
+    return normalised, taken
+
+
+def _add_user(
+    *, email: str, password: str, name: str, role: Role, locale: str | None, hub: Hub | None, verified: bool
+) -> User:
+    user = User(
+        email=email,
+        password_hash=passwords.hash_password(password),
+        name=name.strip(),
+        role=role,
+        locale=supported_locale(locale),
+        hub=hub if role in (Role.HUB_STAFF, Role.ADMIN) else None,
+        email_verified_at=utcnow() if verified else None,
+    )
+    db.session.add(user)
+    db.session.flush()
+    return user
+
+
 def create_user(
     *,
     email: str,
@@ -71,32 +101,61 @@ def create_user(
     role: Role,
     locale: str | None = None,
     hub: Hub | None = None,
+    verified: bool = False,
 ) -> User:
-    """Create an account of any role; the caller decides who may do that."""
-    normalised = normalise_email(email)
-    if db.session.scalar(select(User.id).where(User.email == normalised)) is not None:
+    """Create an account of any role; the caller decides who may do that and whether the address is vouched for."""
+    normalised, taken = _checked_new_account(email, password, name)
+    if taken:
         raise EmailTaken()
-    problems = passwords.password_problems(password, email=normalised, name=name)
-    if problems:
-        raise WeakPassword(problems)
-    user = User(
-        email=normalised,
-        password_hash=passwords.hash_password(password),
-        name=name.strip(),
-        role=role,
-        locale=supported_locale(locale),
-        hub=hub if role in (Role.HUB_STAFF, Role.ADMIN) else None,
+    return _add_user(
+        email=normalised, password=password, name=name, role=role, locale=locale, hub=hub, verified=verified
     )
-    db.session.add(user)
+
+
+def register_user(
+    *, email: str, password: str, name: str, role: Role, terms_version: str, locale: str | None = None
+) -> User | None:
+    """Self-service sign-up: the new, unverified account, or None when the address already has one.
+
+    Both answers look the same to the visitor: the same checks refuse the same input, a password is
+    hashed either way, and an email goes to the address either way (a verification link, or a note
+    that someone tried to sign up with it).
+    """
+    if role not in SELF_SERVICE_ROLES:
+        raise AccountError(_l("Choose founder or investor."), field="role")
+    normalised, taken = _checked_new_account(email, password, name)
+    if taken:
+        existing = db.session.scalar(select(User).where(User.email == normalised))
+        passwords.hash_password(password)  # the same work as a new account, so timing tells nothing
+        if existing is not None and existing.deleted_at is None:
+            emails.send("already_registered", existing.email, existing.locale, user=existing)
+            audit.record("auth.register_existing", actor=None, target=existing, actor_email=existing.email)
+        return None
+    user = _add_user(email=normalised, password=password, name=name, role=role, locale=locale, hub=None, verified=False)
+    user.terms_accepted_at = utcnow()
+    user.terms_version = terms_version
     db.session.flush()
+    send_verification(user)
     return user
 
 
-def register_user(*, email: str, password: str, name: str, role: Role, locale: str | None = None) -> User:
-    """Self-service sign-up: only founders and investors may register themselves."""
-    if role not in SELF_SERVICE_ROLES:
-        raise AccountError(_l("Choose founder or investor."), field="role")
-    return create_user(email=email, password=password, name=name, role=role, locale=locale)
+def send_verification(user: User) -> None:
+    """Email a link that confirms the address; it works once, for VERIFY_EMAIL_HOURS."""
+    hours = current_app.config["VERIFY_EMAIL_HOURS"]
+    secret = links.issue(user, TokenPurpose.VERIFY_EMAIL, lifetime=timedelta(hours=hours))
+    emails.send("verify_email", user.email, user.locale, user=user, secret=secret, hours=hours)
+
+
+def verify_email(secret: str) -> User:
+    """Spend a verification link: the address is confirmed and the owner may submit and request intros."""
+    token = links.find(secret, TokenPurpose.VERIFY_EMAIL)
+    links.use(token)
+    user = token.user
+    if user.email_verified_at is None:
+        user.email_verified_at = utcnow()
+    audit.record("auth.email_verified", actor=user, target=user)
+    db.session.flush()
+    return user
 
 
 def authenticate(email: str, password: str) -> User | None:
@@ -105,7 +164,7 @@ def authenticate(email: str, password: str) -> User | None:
     if user is None:
         passwords.verify_password(passwords.dummy_hash(), password)
         return None
-    if not passwords.verify_password(user.password_hash, password) or not user.active:
+    if not passwords.verify_password(user.password_hash, password) or not user.active or user.deleted_at:
         return None
     if passwords.needs_rehash(user.password_hash):
         user.password_hash = passwords.hash_password(password)
@@ -127,8 +186,8 @@ def set_locale(user: User, locale: str) -> None:
     db.session.flush()
 
 
-def change_password(user: User, *, current_password: str, new_password: str) -> None:
-    """Replace the password after proving the current one."""
+def change_password(user: User, *, current_password: str, new_password: str, keep: UserSession | None = None) -> None:
+    """Replace the password after proving the current one; every session but the one kept ends."""
     if not passwords.verify_password(user.password_hash, current_password):
         raise AccountError(_l("Your current password is not correct."), field="current_password")
     if current_password == new_password:
@@ -137,7 +196,7 @@ def change_password(user: User, *, current_password: str, new_password: str) -> 
     if problems:
         raise WeakPassword(problems, field="new_password")
     user.password_hash = passwords.hash_password(new_password)
-    user.session_version += 1  # every other session and remember-me cookie ends
+    sessions.end_sessions(user, keep=keep)
     db.session.flush()
 
 
@@ -152,7 +211,7 @@ def update_user_by_admin(
     if user.id == actor.id and (role != Role.ADMIN or not active):
         raise AccountError(_l("You cannot remove your own administrator access."), field="role")
     if user.role != role or (user.active and not active):
-        user.session_version += 1  # the change takes effect on every device at once
+        sessions.end_sessions(user)  # the change takes effect on every device at once
     before = {"role": user.role.value, "hub_id": user.hub_id, "active": user.active}
     user.role = role
     user.hub = hub if role in (Role.HUB_STAFF, Role.ADMIN) else None
@@ -161,3 +220,11 @@ def update_user_by_admin(
     after = {"role": user.role.value, "hub_id": user.hub_id, "active": user.active}
     if after != before:
         audit.record("user.updated", actor=actor, target=user, details={"before": before, "after": after}, ip=ip)
+
+
+def warn_of_guessing(account_key: str) -> None:
+    """Tell the owner that many wrong passwords were tried on their account (the throttle asks once per window)."""
+    user = db.session.scalar(select(User).where(User.email == account_key))
+    if user is not None and user.active and user.deleted_at is None:
+        emails.send("login_attack", user.email, user.locale, user=user)
+        audit.record("auth.login_attack_warned", actor=None, target=user, actor_email=user.email)

@@ -1,8 +1,13 @@
-"""Counting login attempts per account, before the password is checked.
+"""Counting login attempts per (account, client address), before the password is checked.
 
-Flask-Limiter's decorator can only deduct a failure after the view has run, so
-parallel requests would all pass the check; here each attempt is counted
-atomically in the limiter's storage (Redis in production) before verification.
+A stranger who guesses from one address uses up only that address's allowance: the owner,
+from their own address, still gets in. When many addresses guess the same account, every
+address gets a shorter allowance (the owner is slowed, never locked out) and the owner is
+told by email, once per window.
+
+Flask-Limiter's decorator can only deduct a failure after the view has run, so parallel
+requests would all pass the check; here each attempt is counted atomically in the limiter's
+storage (Redis in production) before verification.
 """
 
 from __future__ import annotations
@@ -15,35 +20,71 @@ from limits import RateLimitItem, parse
 from dealflow.auth import services
 from dealflow.extensions import limiter
 
-NAMESPACE = "login-account"
-
-
-def _item(limit: str) -> RateLimitItem:
-    return parse(limit)
+PER_CLIENT = "login-client"
+ACCOUNT_WIDE = "login-account"
+FAILURES = "login-failures"
+ALERTED = "login-alerted"
 
 
 def _enabled() -> bool:
     return not has_app_context() or bool(current_app.config.get("RATELIMIT_ENABLED", True))
 
 
-def take_login_attempt(account_key: str, limit: str) -> bool:
-    """Count one attempt for this account; False once the limit is reached (always True when limits are off)."""
+def _setting(name: str) -> RateLimitItem:
+    return parse(current_app.config[name])
+
+
+def _same_window(item: RateLimitItem, amount: int) -> RateLimitItem:
+    return type(item)(amount, item.multiples)
+
+
+def under_attack(account_key: str) -> bool:
+    """Whether this account had more attempts, from all addresses together, than the ceiling allows."""
+    return not limiter.limiter.test(_setting("LOGIN_ACCOUNT_CEILING"), ACCOUNT_WIDE, account_key)
+
+
+def take_login_attempt(account_key: str, client: str) -> bool:
+    """Count one attempt from this client on this account; False once this client must wait."""
     if not _enabled():
         return True
-    return limiter.limiter.hit(_item(limit), NAMESPACE, account_key)
+    pair = f"{account_key}|{client}"
+    if not limiter.limiter.hit(_setting("LOGIN_LIMIT_PER_ACCOUNT"), PER_CLIENT, pair):
+        return False
+    if under_attack(account_key) and not limiter.limiter.hit(_setting("LOGIN_LIMIT_UNDER_ATTACK"), PER_CLIENT, pair):
+        return False
+    limiter.limiter.hit(_setting("LOGIN_ACCOUNT_CEILING"), ACCOUNT_WIDE, account_key)
+    return True
 
 
-def seconds_until_next_attempt(account_key: str, limit: str) -> int:
-    """How long a locked account waits before the window lets it try again."""
-    stats = limiter.limiter.get_window_stats(_item(limit), NAMESPACE, account_key)
-    return max(1, int(stats.reset_time - time.time()))
+def seconds_until_next_attempt(account_key: str, client: str) -> int:
+    """How long this client waits before its allowance lets it try again."""
+    pair = f"{account_key}|{client}"
+    waits = [
+        int(stats.reset_time - time.time())
+        for name in ("LOGIN_LIMIT_PER_ACCOUNT", "LOGIN_LIMIT_UNDER_ATTACK")
+        if (stats := limiter.limiter.get_window_stats(_setting(name), PER_CLIENT, pair)).remaining == 0
+    ]
+    return max([1, *waits])
 
 
-def forget_login_attempts(account_key: str, limit: str) -> None:
-    """A successful login starts the count again."""
+def record_failure(account_key: str) -> bool:
+    """Count a wrong password on the account; True exactly once per window, when the owner should be told."""
+    if not _enabled():
+        return False
+    ceiling = _setting("LOGIN_ACCOUNT_CEILING")
+    threshold = _same_window(ceiling, current_app.config["LOGIN_ALERT_AFTER"])
+    if limiter.limiter.hit(threshold, FAILURES, account_key):
+        return False
+    return limiter.limiter.hit(_same_window(ceiling, 1), ALERTED, account_key)
+
+
+def forget_login_attempts(account_key: str, client: str) -> None:
+    """A successful login starts this client's count again (the account-wide count runs on)."""
     if not _enabled():
         return
-    limiter.limiter.clear(_item(limit), NAMESPACE, account_key)
+    pair = f"{account_key}|{client}"
+    for name in ("LOGIN_LIMIT_PER_ACCOUNT", "LOGIN_LIMIT_UNDER_ATTACK"):
+        limiter.limiter.clear(_setting(name), PER_CLIENT, pair)
 
 
 def account_key(email: str) -> str:

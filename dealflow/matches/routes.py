@@ -38,7 +38,7 @@ investor_required = role_required(Role.INVESTOR)
 
 
 def _per_user() -> str:
-    return f"intro:{current_user.get_id()}"
+    return f"intro:{current_user.id}"
 
 
 INTRO_LIMIT = limiter.limit(lambda: current_app.config["INTRO_REQUEST_LIMIT"], key_func=_per_user, methods=["POST"])

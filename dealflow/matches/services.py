@@ -99,6 +99,10 @@ def request_intro(investor: User, startup: Startup, message: str, *, at: datetim
     now = at or utcnow()
     if investor.role != Role.INVESTOR:
         raise MatchError(_l("Only investors can ask for intros."))
+    if not investor.is_email_verified:
+        raise MatchError(
+            _l("Confirm your email address before you request intros: open the link we sent you, or ask for a new one.")
+        )
     if startup.status != StartupStatus.APPROVED:
         raise MatchError(_l("Only listed startups take intro requests."))
     profile = investor.investor_profile

@@ -1,5 +1,6 @@
 """Every model, imported here so that metadata and Alembic see them all."""
 
+from dealflow.models.account import AccountToken, TokenPurpose, UserSession
 from dealflow.models.activity import AuditLog, Notification
 from dealflow.models.base import Base, UTCDateTime, utcnow
 from dealflow.models.billing import (
@@ -51,7 +52,10 @@ from dealflow.models.user import Role, User
 __all__ = [
     "ENDED_STATUSES",
     "OPEN_REVISION_STATUSES",
+    "AccountToken",
     "AuditLog",
+    "TokenPurpose",
+    "UserSession",
     "BillingCustomer",
     "BillingInterval",
     "BillingInvoice",

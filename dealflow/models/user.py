@@ -37,8 +37,13 @@ class User(Base):
     role: Mapped[Role] = mapped_column(string_enum(Role, "role", 20))
     locale: Mapped[str | None] = mapped_column(String(5))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
-    # Part of the session identifier: bumping it ends every other session of the user.
+    # Replaced by server-side sessions (UserSession); kept since dropping a column rebuilds this table on SQLite.
     session_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # None until the owner clicks the link sent to the address: until then they cannot submit or request intros.
+    email_verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    terms_accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    terms_version: Mapped[str | None] = mapped_column(String(20))
+    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     hub_id: Mapped[int | None] = mapped_column(ForeignKey("hub.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -56,8 +61,20 @@ class User(Base):
     def is_active(self) -> bool:
         return self.active
 
+    def attach_session(self, token: str) -> None:
+        """Tie this loaded user to the server-side session its cookie names (not a column)."""
+        self.__dict__["_session_token"] = token
+
     def get_id(self) -> str:
-        return f"{self.id}:{self.session_version}"
+        """Flask-Login's identifier: the random id of the server-side session, never the user id."""
+        token = self.__dict__.get("_session_token")
+        if not isinstance(token, str):
+            raise RuntimeError("log users in through auth.sessions.start_session, which attaches a session")
+        return token
+
+    @property
+    def is_email_verified(self) -> bool:
+        return self.email_verified_at is not None
 
     @property
     def is_staff(self) -> bool:

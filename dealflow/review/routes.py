@@ -81,6 +81,7 @@ def _render_item(
         decision_form=form,
         rubric_form=rubric_form or RubricForm(),
         confirm=ConfirmForm(),
+        may_decide=services.may_decide(signed_in_user(), startup),
     )
 
 
@@ -129,14 +130,19 @@ def rubric(startup_id: int) -> str | Response:
     form = RubricForm()
     if not form.validate_on_submit():
         return _render_item(startup, rubric_form=form)
-    services.score(
-        startup,
-        signed_in_user(),
-        team=form.team.data or 0,
-        market=form.market.data or 0,
-        traction=form.traction.data or 0,
-        note=form.note.data,
-    )
+    try:
+        services.score(
+            startup,
+            signed_in_user(),
+            team=form.team.data or 0,
+            market=form.market.data or 0,
+            traction=form.traction.data or 0,
+            note=form.note.data,
+        )
+    except startups.StartupError as exc:
+        db.session.rollback()
+        flash(str(exc.message), "danger")
+        return redirect(url_for("review.item", startup_id=startup_id))
     db.session.commit()
     flash(_("The scores are saved. The founder does not see them."), "success")
     return redirect(url_for("review.item", startup_id=startup_id))

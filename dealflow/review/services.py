@@ -3,11 +3,22 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from dealflow import audit
 from dealflow.extensions import db
-from dealflow.models import InvestorProfile, ReviewClaim, ReviewEvent, Role, RubricScore, Startup, User, utcnow
+from dealflow.models import (
+    InvestorProfile,
+    ReviewClaim,
+    ReviewEvent,
+    Role,
+    RubricScore,
+    Startup,
+    User,
+    hub_region,
+    utcnow,
+)
 from dealflow.notifications import services as notifications
 from dealflow.startups import services as startups
 from dealflow.startups.services import StartupError
@@ -18,6 +29,32 @@ class DecidedMeanwhile(StartupError):
 
     def __init__(self) -> None:
         super().__init__(_l("Someone else acted on this item a moment ago. Here is how it stands now."))
+
+
+class OutsideHubScope(StartupError):
+    """Staff decide only what comes from their hub's regions; others may read it."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            _l("This startup is outside your hub's regions: you can read it, but its hub's staff review and decide it.")
+        )
+
+
+def may_decide(reviewer: User, startup: Startup) -> bool:
+    """Admins decide anything; hub staff only the submissions from the regions their hub serves."""
+    if reviewer.role == Role.ADMIN:
+        return True
+    if reviewer.role != Role.HUB_STAFF or reviewer.hub_id is None or startup.region_code is None:
+        return False
+    served = select(hub_region.c.hub_id).where(
+        hub_region.c.hub_id == reviewer.hub_id, hub_region.c.region_code == startup.region_code
+    )
+    return db.session.scalar(served) is not None
+
+
+def _check_scope(startup: Startup, reviewer: User) -> None:
+    if not may_decide(reviewer, startup):
+        raise OutsideHubScope()
 
 
 def is_waiting(startup: Startup) -> bool:
@@ -36,6 +73,7 @@ def waiting_version(startup: Startup) -> str:
 
 def claim(startup: Startup, reviewer: User) -> ReviewClaim:
     """Take the item so that colleagues see someone is on it; taking over another's claim is audited."""
+    _check_scope(startup, reviewer)
     if not is_waiting(startup):
         raise StartupError(_l("Nothing waits for a decision on this startup now."))
     existing = db.session.get(ReviewClaim, startup.id)
@@ -64,6 +102,7 @@ def release(startup: Startup, reviewer: User) -> None:
 
 def score(startup: Startup, reviewer: User, *, team: int, market: int, traction: int, note: str | None) -> RubricScore:
     """Keep the reviewer's private rubric for the item under review."""
+    _check_scope(startup, reviewer)
     revision = startups.open_revision(startup) if startup.status == "approved" else None
     rubric = RubricScore(
         startup_id=startup.id,
@@ -89,6 +128,7 @@ def decide(
     ip: str | None = None,
 ) -> ReviewEvent:
     """Record one decision; if the item moved on since the reviewer saw it, refuse and say so."""
+    _check_scope(startup, reviewer)
     if waiting_version(startup) != seen_version:
         raise DecidedMeanwhile()
     claimed = db.session.get(ReviewClaim, startup.id)

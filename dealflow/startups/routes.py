@@ -143,7 +143,7 @@ def _save(form: StartupForm, startup: Startup | None) -> str | Response:
 
 
 def _per_founder() -> str:
-    return f"founder:{current_user.get_id()}"
+    return f"founder:{current_user.id}"
 
 
 SAVE_LIMIT = limiter.limit(lambda: current_app.config["PROFILE_SAVE_LIMIT"], key_func=_per_founder, methods=["POST"])

@@ -75,6 +75,11 @@ class StartupError(Exception):
         self.field = field
 
 
+UNVERIFIED_EMAIL = _l(
+    "Confirm your email address before you submit: open the link we sent you, or ask for a new one above."
+)
+
+
 class TransitionRefused(StartupError):
     pass
 
@@ -382,6 +387,8 @@ def change_revision_status(
 
 def submit_for_review(startup: Startup, *, actor: User, at: datetime | None = None) -> ReviewEvent:
     """The founder sends the profile (or the changes to a listed one) to hub staff."""
+    if not actor.is_email_verified:
+        raise StartupError(UNVERIFIED_EMAIL)
     if startup.status == S.APPROVED:
         revision = open_revision(startup)
         if revision is None:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import threading
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from aiosmtpd.controller import Controller
 from flask import Flask
 from playwright.sync_api import Browser, Page, sync_playwright
 from werkzeug.serving import make_server
@@ -15,6 +17,7 @@ from werkzeug.serving import make_server
 from dealflow import demo
 from dealflow.extensions import db
 from tests.conftest import TestDatabase, make_app
+from tests.test_email import Inbox, body, free_port
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -76,3 +79,30 @@ def page(browser: Browser, live_server: LiveServer, request: Any) -> Iterator[Pa
     page.set_default_timeout(10_000)
     yield page
     context.close()
+
+
+@pytest.fixture
+def live_inbox(live_app: Flask) -> Iterator[Inbox]:
+    """The live server's mail goes to a real SMTP server on loopback (aiosmtpd) for this test."""
+    collected = Inbox()
+    controller = Controller(collected, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    saved = {name: live_app.config[name] for name in ("MAIL_BACKEND", "MAIL_SERVER", "MAIL_PORT")}
+    live_app.config.update(MAIL_BACKEND="smtp", MAIL_SERVER="127.0.0.1", MAIL_PORT=controller.port)
+    try:
+        yield collected
+    finally:
+        live_app.config.update(saved)
+        controller.stop()
+
+
+EMAILED_LINK = re.compile(r"https?://[^/\s]+(/(?:verify-email|reset-password|account/email/confirm)/\S+)")
+
+
+def open_emailed_link(page: Page, inbox: Inbox, address: str) -> None:
+    """Follow the newest account link emailed to the address, on the live server, as the recipient would."""
+    messages = inbox.to(address)
+    assert messages, f"no email reached {address}"
+    found = EMAILED_LINK.search(body(messages[-1]))
+    assert found, body(messages[-1])
+    page.goto(found.group(1))

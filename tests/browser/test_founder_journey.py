@@ -8,27 +8,37 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import LiveServer
+from tests.browser.conftest import LiveServer, open_emailed_link
 from tests.startup_helpers import pdf_bytes, png_bytes
+from tests.test_email import Inbox
 
 pytestmark = pytest.mark.browser
 
 
-def register_founder(page: Page, email: str) -> None:
+def register_founder(page: Page, email: str, inbox: Inbox) -> None:
+    """Sign up, then open the verification link from the email: it confirms the address and logs in."""
     page.goto("/register?role=founder")
     page.get_by_label("Full name").fill("Saule Aktobe")
     page.get_by_label("Email").fill(email)
     page.get_by_label("Password", exact=True).fill("Ilek-river-bank-2026")
     page.get_by_label("Repeat the password").fill("Ilek-river-bank-2026")
+    page.get_by_label("I accept the terms of use and the privacy notice").check()
     page.get_by_role("button", name="Create account").click()
+    expect(page.locator("#check-inbox")).to_be_visible()
+    open_emailed_link(page, inbox, email)
+    page.get_by_role("button", name="Confirm and log in").click()
     expect(page).to_have_url(re.compile(r"/founder/$"))
+    expect(page.get_by_text("Your email address is confirmed.")).to_be_visible()
+    expect(page.locator("#verify-banner")).to_have_count(0)
 
 
-def test_founder_creates_a_draft_uploads_files_and_submits(page: Page, live_server: LiveServer, tmp_path: Path) -> None:
+def test_founder_signs_up_verifies_the_email_creates_a_draft_and_submits(
+    page: Page, live_server: LiveServer, live_inbox: Inbox, tmp_path: Path
+) -> None:
     logo, deck = tmp_path / "logo.png", tmp_path / "deck.pdf"
     logo.write_bytes(png_bytes("Ilek"))
     deck.write_bytes(pdf_bytes("Ilek Logistics"))
-    register_founder(page, "saule@aktobe.kz")
+    register_founder(page, "saule@aktobe.kz", live_inbox)
 
     page.get_by_role("link", name="List a startup").click()
     page.get_by_label("Startup name").fill("Ilek Logistics")

@@ -8,12 +8,13 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from dealflow import demo
-from tests.browser.conftest import LiveServer
+from tests.browser.conftest import LiveServer, open_emailed_link
+from tests.test_email import Inbox
 
 pytestmark = pytest.mark.browser
 
 
-def test_register_log_in_switch_language_log_out(page: Page, live_server: LiveServer) -> None:
+def test_register_log_in_switch_language_log_out(page: Page, live_server: LiveServer, live_inbox: Inbox) -> None:
     page.goto("/")
     expect(page.locator("html")).to_have_attribute("lang", "en")
     page.get_by_role("link", name="Sign up").click()
@@ -23,7 +24,11 @@ def test_register_log_in_switch_language_log_out(page: Page, live_server: LiveSe
     page.get_by_label("Email").fill("zhanna@kyzylorda.kz")
     page.get_by_label("Password", exact=True).fill("Syr-Darya-delta-2026")
     page.get_by_label("Repeat the password").fill("Syr-Darya-delta-2026")
+    page.get_by_label("I accept the terms of use and the privacy notice").check()
     page.get_by_role("button", name="Create account").click()
+    expect(page.locator("#check-inbox")).to_be_visible()
+    open_emailed_link(page, live_inbox, "zhanna@kyzylorda.kz")
+    page.get_by_role("button", name="Confirm and log in").click()
     expect(page).to_have_url(re.compile(r"/founder/$"))
     expect(page.get_by_role("heading", name="My startups")).to_be_visible()
 

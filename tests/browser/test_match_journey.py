@@ -57,7 +57,7 @@ def test_an_intro_becomes_a_match_with_contacts_and_shows_on_the_dashboard(
         assert target is not None
         target.owner.locale = None  # the founder reads the site in the browser's language, English
         investor = accounts.create_user(
-            email=INVESTOR_EMAIL, password=INVESTOR_PASSWORD, name="Greta Journey", role=Role.INVESTOR
+            email=INVESTOR_EMAIL, password=INVESTOR_PASSWORD, name="Greta Journey", role=Role.INVESTOR, verified=True
         )
         investor.investor_profile = InvestorProfile(
             user_id=investor.id, kind=InvestorKind.VC_FUND, organisation="Irtysh Partners", country="DE"

@@ -1,0 +1,1 @@
+"""One's own data: downloading it and deleting the account, above accounts, startups and billing."""
