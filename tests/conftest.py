@@ -6,11 +6,13 @@ import os
 import re
 import uuid
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import flask_migrate
 import pytest
+import time_machine
 from flask import Flask
 from flask.globals import _cv_app
 from flask.testing import FlaskClient
@@ -26,6 +28,18 @@ from dealflow.extensions import db, limiter
 from dealflow.fragments import FragmentCache
 
 TEST_DB = os.environ.get("DEALFLOW_TEST_DB", "sqlite")
+# An ISO 8601 moment such as 2027-01-31T21:30:00+00:00: every test runs with the clock moved there (and ticking),
+# so the date-sensitive tests can be tried on the first and last day of a month and across the Almaty midnight.
+TEST_NOW = os.environ.get("DEALFLOW_TEST_NOW") or None
+
+
+def _test_now() -> datetime | None:
+    if TEST_NOW is None:
+        return None
+    moment = datetime.fromisoformat(TEST_NOW)
+    if moment.tzinfo is None:
+        raise pytest.UsageError(f"DEALFLOW_TEST_NOW needs a UTC offset, got {TEST_NOW!r}")
+    return moment
 
 
 class TestDatabase:
@@ -108,6 +122,27 @@ def app(test_databases: TestDatabase, tmp_path_factory: pytest.TempPathFactory) 
     yield app
     with app.app_context():
         db.engine.dispose()
+
+
+@pytest.fixture(autouse=True)
+def _shifted_clock(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Move the clock to DEALFLOW_TEST_NOW, if set; a date-sensitive test has its clock stopped, there or now.
+
+    The rest of the suite keeps a ticking clock, since timeouts and rate limits need time to pass; a
+    date-sensitive test must not see the day or the month change while it runs.
+    """
+    moment = _test_now()
+    if request.node.get_closest_marker("real_clock") or {"localstripe", "live_server"} & set(request.fixturenames):
+        moment = None  # localstripe and Chromium run in processes of their own, on the real clock
+    if request.node.get_closest_marker("date_sensitive"):
+        with time_machine.travel(moment or datetime.now(UTC), tick=False):
+            yield
+        return
+    if moment is None:
+        yield
+        return
+    with time_machine.travel(moment, tick=True):
+        yield
 
 
 @pytest.fixture(autouse=True)
@@ -198,7 +233,9 @@ def post_form(client: FlaskClient) -> Callable[..., Any]:
 
 
 def pytest_report_header() -> str:
-    return f"dealflow test database: {'SQLite' if TEST_DB == 'sqlite' else 'PostgreSQL'}"
+    header = f"dealflow test database: {'SQLite' if TEST_DB == 'sqlite' else 'PostgreSQL'}"
+    moment = _test_now()
+    return header if moment is None else f"{header}; clock moved to {moment.isoformat()}"
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:
