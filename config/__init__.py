@@ -207,9 +207,6 @@ class TestingConfig(BaseConfig):
         super().__init__(instance_path)
         self.SECRET_KEY = "testing-not-secret"  # noqa: S105 -- tests only, never a real secret
         self.MAIL_BACKEND = "null"
-        # Each test's transaction is rolled back, so a generation number comes back with other data.
-        self.DISCOVERY_CACHE_SIZE = 0
-        self.FRAGMENT_CACHE_SIZE = 0
         self.SQLALCHEMY_DATABASE_URI = "sqlite://"
         self.RATELIMIT_STORAGE_URI = "memory://"
         # Billing is off unless a test turns it on against its local Stripe server, whatever the shell says.

@@ -46,7 +46,7 @@ def register_extensions(app: Flask) -> None:
 
     db.init_app(app)
     database.register_engine_events()
-    register_listing_events()
+    register_listing_events(app)
     mail.register_session_events()
     migrate.init_app(
         app,

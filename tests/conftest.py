@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import uuid
@@ -20,7 +21,7 @@ from flask_sqlalchemy.session import _app_ctx_id
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import OperationalError
-from sqlalchemy.orm import scoped_session, sessionmaker
+from sqlalchemy.orm import Session, scoped_session, sessionmaker
 
 from config import normalise_database_url
 from dealflow import create_app
@@ -124,6 +125,17 @@ def app(test_databases: TestDatabase, tmp_path_factory: pytest.TempPathFactory) 
         db.engine.dispose()
 
 
+@functools.cache
+def _on_the_test_connection(app_session_class: type[Session]) -> type[Session]:
+    """The app's own session class, so its listeners run in tests too, bound to the test's connection."""
+
+    class OnTheTestConnection(app_session_class):  # type: ignore[valid-type,misc]
+        def get_bind(self, *_args: Any, **_kwargs: Any) -> Any:
+            return self.bind  # Flask-SQLAlchemy's class would pick the app's engine, outside the test's transaction
+
+    return OnTheTestConnection
+
+
 @pytest.fixture(autouse=True)
 def _shifted_clock(request: pytest.FixtureRequest) -> Iterator[None]:
     """Move the clock to DEALFLOW_TEST_NOW, if set; a date-sensitive test has its clock stopped, there or now.
@@ -155,7 +167,12 @@ def _isolated(request: pytest.FixtureRequest) -> Iterator[None]:
     with app.app_context():
         connection = db.engine.connect()
         outer = connection.begin()
-        factory = sessionmaker(bind=connection, join_transaction_mode="create_savepoint")
+        factory = sessionmaker(
+            class_=_on_the_test_connection(db.session.session_factory.class_),
+            db=db,
+            bind=connection,
+            join_transaction_mode="create_savepoint",
+        )
         session = scoped_session(factory, scopefunc=_app_ctx_id)
         original = db.session
         db.session = session
@@ -169,13 +186,15 @@ def _isolated(request: pytest.FixtureRequest) -> Iterator[None]:
             connection.close()
 
 
-@pytest.fixture
-def caches_on(app: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Discovery's caches as in production, fresh for this test (the default test settings turn them off)."""
-    monkeypatch.setitem(app.config, "DISCOVERY_CACHE_SIZE", 100)
-    monkeypatch.setitem(app.config, "FRAGMENT_CACHE_SIZE", 100)
-    monkeypatch.setitem(app.extensions, "dealflow_discovery", FragmentCache(100))
-    monkeypatch.setitem(app.extensions, "dealflow_fragments", FragmentCache(100))
+@pytest.fixture(autouse=True)
+def _fresh_caches(request: pytest.FixtureRequest) -> None:
+    """Discovery's and the fragments' caches on, at their production sizes, and empty for each test.
+
+    A rolled-back test gives the listing generation back, so what one test cached must not meet the next.
+    """
+    app: Flask = request.getfixturevalue("app")
+    app.extensions["dealflow_discovery"] = FragmentCache(app.config["DISCOVERY_CACHE_SIZE"])
+    app.extensions["dealflow_fragments"] = FragmentCache(app.config["FRAGMENT_CACHE_SIZE"])
 
 
 @pytest.fixture

@@ -349,7 +349,7 @@ def test_startups_can_be_found_after_their_profile_changes() -> None:
     assert names(discover(DiscoveryQuery(text="old"), None, None)) == set()
 
 
-def test_cached_pages_counts_and_facets_follow_every_change_to_a_startup(caches_on: None) -> None:
+def test_cached_pages_counts_and_facets_follow_every_change_to_a_startup() -> None:
     def statements(query: DiscoveryQuery) -> tuple[int, Any]:
         seen: list[str] = []
         listener = lambda *args: seen.append(args[2])  # noqa: E731
@@ -376,7 +376,7 @@ def test_cached_pages_counts_and_facets_follow_every_change_to_a_startup(caches_
     assert archived.total == 1
 
 
-def test_a_cached_card_shows_the_profile_as_changed(caches_on: None, auth: Auth, client: Any) -> None:
+def test_a_cached_card_shows_the_profile_as_changed(auth: Auth, client: Any) -> None:
     startup = listed(name="Before Rename", tagline="old tagline", sector_code="agritech")
     reader = investor()
     auth.login(reader.email, PASSWORD)
