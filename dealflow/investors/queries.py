@@ -15,6 +15,7 @@ from dealflow.fragments import FragmentCache, app_cache
 from dealflow.investors import search
 from dealflow.investors.listing import current_generation
 from dealflow.models import Bookmark, Instrument, InvestorProfile, Startup
+from dealflow.parsing import parse_int, parse_page
 
 PER_PAGE = 20
 PAGEABLE = 1000  # results one can page through; deep OFFSETs cost more than they help
@@ -31,7 +32,7 @@ def _decimal(value: str | None) -> Decimal | None:
 
 
 def _year(value: str | None) -> int | None:
-    return int(value) if value and value.isdigit() and 1990 <= int(value) <= 2100 else None
+    return parse_int(value, minimum=1990, maximum=2100)
 
 
 @dataclass(frozen=True)
@@ -71,7 +72,6 @@ class DiscoveryQuery:
         sort = str(args.get("sort", ""))
         if sort not in SORTS:
             sort = ""
-        page = str(args.get("page", "1"))
         return cls(
             regions=many("region"),
             outside_main_hubs=args.get("outside") in ("1", "on", "true", True),
@@ -86,7 +86,7 @@ class DiscoveryQuery:
             exports=args.get("exports") in ("1", "on", "true", True),
             text=text,
             sort=sort,
-            page=max(1, int(page)) if page.isdigit() else 1,
+            page=parse_page(args.get("page")),
         )
 
     def to_args(self) -> dict[str, Any]:

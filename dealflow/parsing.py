@@ -1,0 +1,47 @@
+"""Whole numbers from URLs: ASCII digits within bounds, or a default, never an exception.
+
+`str.isdigit()` accepts "²" and "٣", `int()` refuses the first and reads the second, and a number
+of 30 digits overflows every database column: one rule here serves every query parameter and,
+through `BoundedIntConverter`, every `<int:...>` in a route.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, overload
+
+from werkzeug.routing import IntegerConverter, Map
+
+LARGEST_ID = 2**63 - 1  # a BIGINT; larger ids cannot exist in any table
+LARGEST_PAGE = 1_000_000  # far past the last page of any list, and its offset still fits in a BIGINT
+_ASCII_DIGITS = re.compile(r"[0-9]{1,19}")
+
+
+@overload
+def parse_int(text: Any, *, minimum: int = ..., maximum: int = ..., default: int) -> int: ...
+@overload
+def parse_int(text: Any, *, minimum: int = ..., maximum: int = ..., default: None = ...) -> int | None: ...
+def parse_int(text: Any, *, minimum: int = 0, maximum: int = LARGEST_ID, default: int | None = None) -> int | None:
+    """The number written in ASCII digits, if it lies within [minimum, maximum]; else the default."""
+    if not isinstance(text, str) or not _ASCII_DIGITS.fullmatch(text):
+        return default
+    value = int(text)
+    return value if minimum <= value <= maximum else default
+
+
+def parse_page(text: Any) -> int:
+    """A page number from ?page=: 1 when missing, malformed or out of range."""
+    return parse_int(text, minimum=1, maximum=LARGEST_PAGE, default=1)
+
+
+class BoundedIntConverter(IntegerConverter):
+    """Flask's `int` converter for ASCII digits only and ids that fit a BIGINT: anything else is a 404."""
+
+    regex = r"[0-9]+"
+
+    def __init__(
+        self, map: Map, fixed_digits: int = 0, min: int | None = None, max: int | None = None, signed: bool = False
+    ) -> None:
+        super().__init__(map, fixed_digits=fixed_digits, min=min, max=LARGEST_ID if max is None else max, signed=signed)
+        if signed:
+            self.regex = r"-?[0-9]+"
