@@ -16,11 +16,11 @@ from dealflow.investors import search
 from dealflow.investors.listing import current_generation
 from dealflow.models import Bookmark, Instrument, InvestorProfile, Startup
 from dealflow.parsing import parse_int, parse_page
+from dealflow.reference.data import MAIN_HUB_CODES
 
 PER_PAGE = 20
 PAGEABLE = 1000  # results one can page through; deep OFFSETs cost more than they help
 SORTS = ("newest", "ask_asc", "ask_desc", "relevance", "fit")
-MAIN_HUBS = ("KZ-71", "KZ-75")
 
 
 def _decimal(value: str | None) -> Decimal | None:
@@ -129,7 +129,7 @@ def _conditions(q: DiscoveryQuery, dialect: str, skip: str | None = None) -> lis
     if q.regions and skip != "region":
         conditions.append(Startup.region_code.in_(q.regions))
     if q.outside_main_hubs:
-        conditions.append(Startup.region_code.not_in(MAIN_HUBS))
+        conditions.append(Startup.region_code.not_in(sorted(MAIN_HUB_CODES)))
     if q.sectors and skip != "sector":
         conditions.append(Startup.sector_code.in_(q.sectors))
     if q.stages and skip != "stage":
@@ -173,7 +173,7 @@ def fit_score(profile: InvestorProfile | None) -> ColumnElement[int]:
     if profile.regions:
         parts.append(case((Startup.region_code.in_(profile.regions), FIT_POINTS["region"]), else_=0))
     if profile.regional_mandate:
-        parts.append(case((Startup.region_code.not_in(MAIN_HUBS), FIT_POINTS["mandate"]), else_=0))
+        parts.append(case((Startup.region_code.not_in(sorted(MAIN_HUB_CODES)), FIT_POINTS["mandate"]), else_=0))
     total: ColumnElement[int] = literal(0)
     for part in parts:
         total = total + part
@@ -196,7 +196,7 @@ def fit_reasons(startup: Startup | StartupRow, profile: InvestorProfile | None) 
         reasons.append("ticket")
     if startup.region_code in (profile.regions or []):
         reasons.append("region")
-    if profile.regional_mandate and startup.region_code is not None and startup.region_code not in MAIN_HUBS:
+    if profile.regional_mandate and startup.region_code is not None and startup.region_code not in MAIN_HUB_CODES:
         reasons.append("mandate")
     return reasons
 
