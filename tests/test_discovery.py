@@ -306,6 +306,7 @@ def test_saved_searches_run_rename_and_delete(auth: Auth, client: Any, post_form
     assert "Kyzylorda agri" not in client.get("/investor/searches").get_data(as_text=True)
 
 
+@pytest.mark.date_sensitive
 def test_an_alert_never_repeats_a_startup_for_the_same_search(
     runner: Any, app: Flask, monkeypatch: pytest.MonkeyPatch
 ) -> None:
