@@ -1,16 +1,19 @@
-"""Whole numbers from URLs: ASCII digits within bounds, or a default, never an exception.
+"""Numbers from requests: a malformed one is refused or ignored, never an exception.
 
 `str.isdigit()` accepts "²" and "٣", `int()` refuses the first and reads the second, and a number
 of 30 digits overflows every database column: one rule here serves every query parameter and,
-through `BoundedIntConverter`, every `<int:...>` in a route.
+through `BoundedIntConverter`, every `<int:...>` in a route. `FiniteDecimalField` does the same
+for amounts typed into forms, where "sNaN" would crash WTForms' range check.
 """
 
 from __future__ import annotations
 
 import re
+from decimal import Decimal
 from typing import Any, overload
 
 from werkzeug.routing import IntegerConverter, Map
+from wtforms import DecimalField
 
 LARGEST_ID = 2**63 - 1  # a BIGINT; larger ids cannot exist in any table
 LARGEST_PAGE = 1_000_000  # far past the last page of any list, and its offset still fits in a BIGINT
@@ -45,3 +48,14 @@ class BoundedIntConverter(IntegerConverter):
         super().__init__(map, fixed_digits=fixed_digits, min=min, max=LARGEST_ID if max is None else max, signed=signed)
         if signed:
             self.regex = r"-?[0-9]+"
+
+
+class FiniteDecimalField(DecimalField):
+    """A DecimalField that refuses NaN and the infinities as not a number at all."""
+
+    def process_formdata(self, valuelist: list[Any]) -> None:
+        super().process_formdata(valuelist)
+        number: Decimal | None = self.data  # type: ignore[has-type]  # WTForms sets it untyped
+        if number is not None and not number.is_finite():
+            self.data = None
+            raise ValueError(self.gettext("Not a valid decimal value."))

@@ -168,3 +168,18 @@ def test_a_file_whose_blob_is_gone_is_not_found_and_logged(
     with caplog.at_level(logging.ERROR, logger="dealflow.startups.routes"):
         assert client.get(f"/files/{logo.id}").status_code == 404
     assert f"stored file {logo.id} has no blob on disk" in caplog.text
+
+
+@pytest.mark.parametrize("typed", ["sNaN", "NaN", "Infinity", "-Infinity"])
+def test_an_amount_that_is_not_a_number_is_refused_on_the_page(auth: Auth, post_form: Any, typed: str) -> None:
+    admin = UserFactory(role=Role.ADMIN)
+    auth.login(admin.email, PASSWORD)
+    response = post_form("/admin/rates", {"units_per_usd": typed})
+    assert response.status_code == 200
+    assert "Not a valid decimal value." in response.get_data(as_text=True)
+    reader = ready_investor()
+    auth.logout()
+    auth.login(reader.email, PASSWORD)
+    page = post_form("/investor/profile", {"ticket_min_usd": typed, "kind": "angel", "country": "KZ"})
+    assert page.status_code == 200
+    assert "Not a valid decimal value." in page.get_data(as_text=True)

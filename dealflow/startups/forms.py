@@ -15,7 +15,6 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from sqlalchemy import select
 from wtforms import (
-    DecimalField,
     EmailField,
     FieldList,
     Form,
@@ -37,6 +36,7 @@ from dealflow.extensions import db
 from dealflow.labels import DECK_VISIBILITY_LABELS, INSTRUMENT_LABELS
 from dealflow.models import Currency, DeckVisibility, Instrument, Region, Sector, Stage
 from dealflow.money import to_cents
+from dealflow.parsing import FiniteDecimalField
 from dealflow.startups.bin import is_valid_bin
 from dealflow.startups.fields import FIELD_LABELS
 from dealflow.startups.profile import Profile, TeamMember
@@ -142,7 +142,7 @@ class StartupForm(FlaskForm):
         validators=[Optional()],
         description=_l("Used for the funding ask and the revenue; investors also see the amount in US dollars."),
     )
-    ask_amount = DecimalField(
+    ask_amount = FiniteDecimalField(
         FIELD_LABELS["ask_amount"],
         places=2,
         validators=[Optional(), NumberRange(min=Decimal("1"), max=Decimal("1e12"))],
@@ -153,7 +153,7 @@ class StartupForm(FlaskForm):
         + [SelectChoice(i.value, label) for i, label in INSTRUMENT_LABELS.items()],
         validators=[Optional()],
     )
-    monthly_revenue = DecimalField(
+    monthly_revenue = FiniteDecimalField(
         FIELD_LABELS["monthly_revenue"],
         places=2,
         validators=[Optional(), NumberRange(min=Decimal("0"), max=Decimal("1e12"))],
