@@ -26,7 +26,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         hops = app.config["TRUSTED_PROXIES"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
 
-    app.url_map.converters["int"] = BoundedIntConverter  # before any route: every <int:...> stays within a BIGINT
+    app.url_map.converters["int"] = BoundedIntConverter  # before any route: every <int:...> is a possible id
     register_extensions(app)
     register_blueprints(app)
 

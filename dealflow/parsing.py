@@ -2,8 +2,9 @@
 
 `str.isdigit()` accepts "²" and "٣", `int()` refuses the first and reads the second, and a number
 of 30 digits overflows every database column: one rule here serves every query parameter and,
-through `BoundedIntConverter`, every `<int:...>` in a route. `FiniteDecimalField` does the same
-for amounts typed into forms, where "sNaN" would crash WTForms' range check.
+through `BoundedIntConverter`, every `<int:...>` in a route (an id above the INTEGER range is a
+404). `FiniteDecimalField` does the same for amounts typed into forms, where "sNaN" would crash
+WTForms' range check.
 """
 
 from __future__ import annotations
@@ -15,9 +16,9 @@ from typing import Any, overload
 from werkzeug.routing import IntegerConverter, Map
 from wtforms import DecimalField
 
-LARGEST_ID = 2**63 - 1  # a BIGINT; larger ids cannot exist in any table
+LARGEST_ID = 2**31 - 1  # the largest INTEGER: every primary key is one, and PostgreSQL refuses a larger value
 LARGEST_PAGE = 1_000_000  # far past the last page of any list, and its offset still fits in a BIGINT
-_ASCII_DIGITS = re.compile(r"[0-9]{1,19}")
+_ASCII_DIGITS = re.compile(r"[0-9]{1,19}")  # longer cannot be in bounds: do not even convert it
 
 
 @overload
@@ -38,7 +39,7 @@ def parse_page(text: Any) -> int:
 
 
 class BoundedIntConverter(IntegerConverter):
-    """Flask's `int` converter for ASCII digits only and ids that fit a BIGINT: anything else is a 404."""
+    """Flask's `int` converter for ASCII digits only, up to the largest id: anything else is a 404, never a 500."""
 
     regex = r"[0-9]+"
 
