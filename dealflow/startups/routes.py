@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 from flask import Blueprint, current_app, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
@@ -16,6 +18,7 @@ from dealflow.auth.sessions import signed_in_user
 from dealflow.extensions import db, file_store, limiter
 from dealflow.forms import ConfirmForm
 from dealflow.models import Bookmark, FileKind, Role, Startup, StartupStatus, StoredFile, User
+from dealflow.parsing import parse_int
 from dealflow.startups import access, services, uploads
 from dealflow.startups.forms import StartupForm
 from dealflow.startups.profile import Profile
@@ -31,6 +34,7 @@ from dealflow.startups.queries import (
 )
 
 bp = Blueprint("startups", __name__)
+log = logging.getLogger(__name__)
 
 
 @bp.route("/founder/")
@@ -80,8 +84,8 @@ def _render_form(form: StartupForm, startup: Startup | None, missing: list[objec
         if missing is not None
         else services.missing_for_submission(
             form.profile(logo_file_id=None, deck_file_id=None).replace(
-                logo_file_id=int(form.logo_file_id.data) if form.logo_file_id.data else None,
-                deck_file_id=int(form.deck_file_id.data) if form.deck_file_id.data else None,
+                logo_file_id=parse_int(form.logo_file_id.data, minimum=1),
+                deck_file_id=parse_int(form.deck_file_id.data, minimum=1),
             )
         ),
     )
@@ -284,9 +288,13 @@ def download(file_id: int) -> Response:
     stored = db.session.get(StoredFile, file_id)
     if stored is None or not access.can_download(signed_in_user(), stored):
         raise NotFound()
+    path = file_store.path(stored.storage_key)
+    if not path.is_file():
+        log.error("stored file %s has no blob on disk at %s", stored.id, stored.storage_key)
+        raise NotFound()
     is_deck = stored.kind == FileKind.DECK
     return send_file(
-        file_store.path(stored.storage_key),
+        path,
         mimetype=stored.content_type,
         as_attachment=is_deck,
         download_name=stored.original_name,
