@@ -10,9 +10,9 @@ from typing import Any
 
 from sqlalchemy import select
 
+from dealflow.evidence import ledger
 from dealflow.extensions import db
 from dealflow.investors.queries import DiscoveryQuery, discover
-from dealflow.evidence import ledger
 from dealflow.models import Currency, MatchEvent, Region, Role
 from dealflow.money import to_cents, whole_cents
 from dealflow.reference.data import MAIN_HUB_CODES, REGIONS
