@@ -11,11 +11,12 @@ LOCALSTRIPE_PORT ?= 8420
 export FLASK_APP := wsgi
 CATALOGS := dealflow/translations
 
-.PHONY: help run test lint format pytest translations translations-update chromium clean bench wrk localstripe
+.PHONY: help run test test-dates lint format pytest translations translations-update chromium clean bench wrk localstripe
 
 help:
 	@echo "make run      create .venv, install, migrate, load demo data on first run, serve on 127.0.0.1:$(PORT) with the job worker"
 	@echo "make test     lint (ruff, ruff format --check, mypy), then pytest on SQLite and, with TEST_DATABASE_URL, PostgreSQL"
+	@echo "make test-dates   the date-sensitive tests again with the clock at month and year ends (UTC and Almaty)"
 	@echo "make lint     the linters only"
 	@echo "make format   apply ruff's fixes and formatting"
 	@echo "make translations-update   extract new strings and merge them into the catalogs"
@@ -79,6 +80,21 @@ pytest: $(VENV)/.dev translations chromium
 	fi
 
 test: lint pytest
+
+# Moments where UTC and Asia/Almaty (UTC+5) disagree on the day, the month or the year: 1 March in Almaty
+# (28 February in UTC), 31 January in UTC (1 February in Almaty), 31 December late evening in Almaty, and
+# New Year in Almaty (31 December in UTC). The date-sensitive tests run with the clock stopped at each.
+TEST_MOMENTS ?= 2027-03-01T00:30:00+05:00 2027-01-31T21:30:00+00:00 2027-12-31T23:30:00+05:00 2027-12-31T19:30:00+00:00
+
+test-dates: $(VENV)/.dev translations
+	@set -e; for moment in $(TEST_MOMENTS); do \
+		echo "== date-sensitive tests at $$moment on SQLite =="; \
+		DEALFLOW_TEST_NOW=$$moment DEALFLOW_TEST_DB=sqlite $(BIN)/pytest -m date_sensitive -q $(PYTEST_ARGS); \
+		if [ -n "$$TEST_DATABASE_URL" ]; then \
+			echo "== date-sensitive tests at $$moment on PostgreSQL =="; \
+			DEALFLOW_TEST_NOW=$$moment DEALFLOW_TEST_DB="$$TEST_DATABASE_URL" $(BIN)/pytest -m date_sensitive -q $(PYTEST_ARGS); \
+		fi; \
+	done
 
 wrk:
 	@command -v wrk >/dev/null 2>&1 || { \

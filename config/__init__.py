@@ -270,9 +270,6 @@ class TestingConfig(BaseConfig):
         # Mail is delivered the moment the request that wrote it ends, so a test reads its inbox right after.
         self.HUEY_URL = "immediate"
         self.REDIS_URL = None
-        # Each test's transaction is rolled back, so a generation number comes back with other data.
-        self.DISCOVERY_CACHE_SIZE = 0
-        self.FRAGMENT_CACHE_SIZE = 0
         self.SQLALCHEMY_DATABASE_URI = "sqlite://"
         self.RATELIMIT_STORAGE_URI = "memory://"
         # Billing is off unless a test turns it on against its local Stripe server, whatever the shell says.

@@ -23,6 +23,7 @@ from dealflow.jobs import register_jobs
 from dealflow.main.notifications import bp as notifications_bp
 from dealflow.main.routes import bp as main_bp
 from dealflow.matches.routes import bp as matches_bp
+from dealflow.parsing import BoundedIntConverter
 from dealflow.privacy.routes import bp as privacy_bp
 from dealflow.review.routes import bp as review_bp
 from dealflow.startups.routes import bp as startups_bp
@@ -42,6 +43,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         hops = app.config["TRUSTED_PROXIES"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
 
+    app.url_map.converters["int"] = BoundedIntConverter  # before any route: every <int:...> is a possible id
     request_log.configure_logging(app)
     request_log.register_request_logging(app)  # first: its after-request hook runs last and times the whole request
     register_extensions(app)
@@ -57,7 +59,7 @@ def register_extensions(app: Flask) -> None:
     """Bind the unbound extensions of dealflow.extensions to this app."""
     db.init_app(app)
     database.register_engine_events(app)
-    register_listing_events()
+    register_listing_events(app)
     register_jobs(app)  # after db: its end-of-work hook runs before the session is removed
     migrate.init_app(
         app,

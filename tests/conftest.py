@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import uuid
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import flask_migrate
 import pytest
+import time_machine
 from flask import Flask
 from flask.globals import _cv_app
 from flask.testing import FlaskClient
@@ -18,7 +21,7 @@ from flask_sqlalchemy.session import _app_ctx_id
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import OperationalError
-from sqlalchemy.orm import scoped_session, sessionmaker
+from sqlalchemy.orm import Session, scoped_session, sessionmaker
 
 from config import normalise_database_url
 from dealflow import create_app
@@ -26,6 +29,18 @@ from dealflow.extensions import db, limiter
 from dealflow.fragments import FragmentCache
 
 TEST_DB = os.environ.get("DEALFLOW_TEST_DB", "sqlite")
+# An ISO 8601 moment such as 2027-01-31T21:30:00+00:00: every test runs with the clock moved there (and ticking),
+# so the date-sensitive tests can be tried on the first and last day of a month and across the Almaty midnight.
+TEST_NOW = os.environ.get("DEALFLOW_TEST_NOW") or None
+
+
+def _test_now() -> datetime | None:
+    if TEST_NOW is None:
+        return None
+    moment = datetime.fromisoformat(TEST_NOW)
+    if moment.tzinfo is None:
+        raise pytest.UsageError(f"DEALFLOW_TEST_NOW needs a UTC offset, got {TEST_NOW!r}")
+    return moment
 
 
 class TestDatabase:
@@ -110,6 +125,38 @@ def app(test_databases: TestDatabase, tmp_path_factory: pytest.TempPathFactory) 
         db.engine.dispose()
 
 
+@functools.cache
+def _on_the_test_connection(app_session_class: type[Session]) -> type[Session]:
+    """The app's own session class, so its listeners run in tests too, bound to the test's connection."""
+
+    class OnTheTestConnection(app_session_class):  # type: ignore[valid-type,misc]
+        def get_bind(self, *_args: Any, **_kwargs: Any) -> Any:
+            return self.bind  # Flask-SQLAlchemy's class would pick the app's engine, outside the test's transaction
+
+    return OnTheTestConnection
+
+
+@pytest.fixture(autouse=True)
+def _shifted_clock(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Move the clock to DEALFLOW_TEST_NOW, if set; a date-sensitive test has its clock stopped, there or now.
+
+    The rest of the suite keeps a ticking clock, since timeouts and rate limits need time to pass; a
+    date-sensitive test must not see the day or the month change while it runs.
+    """
+    moment = _test_now()
+    if request.node.get_closest_marker("real_clock") or {"localstripe", "live_server"} & set(request.fixturenames):
+        moment = None  # localstripe and Chromium run in processes of their own, on the real clock
+    if request.node.get_closest_marker("date_sensitive"):
+        with time_machine.travel(moment or datetime.now(UTC), tick=False):
+            yield
+        return
+    if moment is None:
+        yield
+        return
+    with time_machine.travel(moment, tick=True):
+        yield
+
+
 @pytest.fixture(autouse=True)
 def _isolated(request: pytest.FixtureRequest) -> Iterator[None]:
     """Run each test inside one outer transaction that is rolled back at its end."""
@@ -120,7 +167,12 @@ def _isolated(request: pytest.FixtureRequest) -> Iterator[None]:
     with app.app_context():
         connection = db.engine.connect()
         outer = connection.begin()
-        factory = sessionmaker(bind=connection, join_transaction_mode="create_savepoint")
+        factory = sessionmaker(
+            class_=_on_the_test_connection(db.session.session_factory.class_),
+            db=db,
+            bind=connection,
+            join_transaction_mode="create_savepoint",
+        )
         session = scoped_session(factory, scopefunc=_app_ctx_id)
         original = db.session
         db.session = session
@@ -134,13 +186,15 @@ def _isolated(request: pytest.FixtureRequest) -> Iterator[None]:
             connection.close()
 
 
-@pytest.fixture
-def caches_on(app: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Discovery's caches as in production, fresh for this test (the default test settings turn them off)."""
-    monkeypatch.setitem(app.config, "DISCOVERY_CACHE_SIZE", 100)
-    monkeypatch.setitem(app.config, "FRAGMENT_CACHE_SIZE", 100)
-    monkeypatch.setitem(app.extensions, "dealflow_discovery", FragmentCache(100))
-    monkeypatch.setitem(app.extensions, "dealflow_fragments", FragmentCache(100))
+@pytest.fixture(autouse=True)
+def _fresh_caches(request: pytest.FixtureRequest) -> None:
+    """Discovery's and the fragments' caches on, at their production sizes, and empty for each test.
+
+    A rolled-back test gives the listing generation back, so what one test cached must not meet the next.
+    """
+    app: Flask = request.getfixturevalue("app")
+    app.extensions["dealflow_discovery"] = FragmentCache(app.config["DISCOVERY_CACHE_SIZE"])
+    app.extensions["dealflow_fragments"] = FragmentCache(app.config["FRAGMENT_CACHE_SIZE"])
 
 
 @pytest.fixture
@@ -198,7 +252,9 @@ def post_form(client: FlaskClient) -> Callable[..., Any]:
 
 
 def pytest_report_header() -> str:
-    return f"dealflow test database: {'SQLite' if TEST_DB == 'sqlite' else 'PostgreSQL'}"
+    header = f"dealflow test database: {'SQLite' if TEST_DB == 'sqlite' else 'PostgreSQL'}"
+    moment = _test_now()
+    return header if moment is None else f"{header}; clock moved to {moment.isoformat()}"
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:

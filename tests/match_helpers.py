@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from dealflow.extensions import db
 from dealflow.matches import services
@@ -56,7 +57,7 @@ def close(intro: IntroRequest, amount: str = "100000", at: datetime | None = Non
         intro.investor,
         intro,
         ProgressKind.INVESTMENT_CLOSED,
-        occurred_on=at.date() if at else None,
+        occurred_on=at.astimezone(ZoneInfo("Asia/Almaty")).date() if at else None,  # the date people type there
         note=None,
         amount=Decimal(amount),
         currency=Currency.USD,

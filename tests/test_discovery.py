@@ -306,6 +306,7 @@ def test_saved_searches_run_rename_and_delete(auth: Auth, client: Any, post_form
     assert "Kyzylorda agri" not in client.get("/investor/searches").get_data(as_text=True)
 
 
+@pytest.mark.date_sensitive
 def test_an_alert_never_repeats_a_startup_for_the_same_search(
     runner: Any, app: Flask, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -349,7 +350,7 @@ def test_startups_can_be_found_after_their_profile_changes() -> None:
     assert names(discover(DiscoveryQuery(text="old"), None, None)) == set()
 
 
-def test_cached_pages_counts_and_facets_follow_every_change_to_a_startup(caches_on: None) -> None:
+def test_cached_pages_counts_and_facets_follow_every_change_to_a_startup() -> None:
     def statements(query: DiscoveryQuery) -> tuple[int, Any]:
         seen: list[str] = []
         listener = lambda *args: seen.append(args[2])  # noqa: E731
@@ -376,7 +377,7 @@ def test_cached_pages_counts_and_facets_follow_every_change_to_a_startup(caches_
     assert archived.total == 1
 
 
-def test_a_cached_card_shows_the_profile_as_changed(caches_on: None, auth: Auth, client: Any) -> None:
+def test_a_cached_card_shows_the_profile_as_changed(auth: Auth, client: Any) -> None:
     startup = listed(name="Before Rename", tagline="old tagline", sector_code="agritech")
     reader = investor()
     auth.login(reader.email, PASSWORD)

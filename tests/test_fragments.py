@@ -12,7 +12,7 @@ from tests.conftest import Auth
 from tests.factories import PASSWORD, UserFactory
 
 
-def test_the_cached_navigation_bar_belongs_to_whoever_reads_it(caches_on: None, app: Any) -> None:
+def test_the_cached_navigation_bar_belongs_to_whoever_reads_it(app: Any) -> None:
     founder = UserFactory(role=Role.FOUNDER, name="Aigerim Founder")
     investor = UserFactory(role=Role.INVESTOR, name="Daniyar Investor")
     db.session.flush()
@@ -35,7 +35,7 @@ def test_the_cached_navigation_bar_belongs_to_whoever_reads_it(caches_on: None, 
     assert len(tokens) == 3  # every page carries its own session's token, never a cached one
 
 
-def test_the_cached_bell_and_language_follow_changes(caches_on: None, auth: Auth, client: Any) -> None:
+def test_the_cached_bell_and_language_follow_changes(auth: Auth, client: Any) -> None:
     reader = UserFactory(role=Role.INVESTOR)
     db.session.flush()
     auth.login(reader.email, PASSWORD)

@@ -39,6 +39,8 @@ from tests.conftest import TestDatabase, make_app
 from tests.match_helpers import close, listed, match, ready_investor
 from tests.startup_helpers import startup_in
 
+pytestmark = pytest.mark.date_sensitive  # windows, allowances and waits are counted from today
+
 
 def events() -> list[MatchEvent]:
     return list(db.session.scalars(select(MatchEvent).order_by(MatchEvent.seq)))

@@ -40,6 +40,8 @@ from tests.match_helpers import close, listed, match, ready_investor
 from tests.startup_helpers import founder, startup_in
 from tests.test_email import Inbox, body, free_port, subject
 
+pytestmark = pytest.mark.date_sensitive  # windows, allowances and waits are counted from today
+
 
 def kinds() -> list[str]:
     return list(db.session.scalars(select(MatchEvent.kind).order_by(MatchEvent.seq)))

@@ -21,7 +21,7 @@ from tests.conftest import Auth, csrf_token
 from tests.factories import PASSWORD, UserFactory
 from tests.startup_helpers import startup_in
 from tests.test_email import Inbox, free_port
-from tests.test_review import decide_form
+from tests.test_review import decide_form, staff_of
 
 
 @pytest.fixture
@@ -94,7 +94,7 @@ def test_an_smtp_outage_delays_mail_and_the_decision_stands(
 ) -> None:
     owner = UserFactory(role=Role.FOUNDER, email="waiting@aral.kz")
     startup = startup_in(StartupStatus.SUBMITTED, owner)
-    auth.login(UserFactory(role=Role.HUB_STAFF).email, PASSWORD)
+    auth.login(staff_of(startup.region_code or "KZ-43").email, PASSWORD)
     assert decide_form(auth.client, startup.id, "approved").status_code == 302
     db.session.refresh(startup)
     assert startup.status == StartupStatus.APPROVED
@@ -125,7 +125,7 @@ def test_the_last_failed_retry_makes_a_dead_letter_that_an_admin_retries(
     owner = UserFactory(role=Role.FOUNDER, email="dead@aral.kz", locale="kk")
     startup = startup_in(StartupStatus.SUBMITTED, owner)
     admin = UserFactory(role=Role.ADMIN, email="admin@dealflow.kz")
-    auth.login(UserFactory(role=Role.HUB_STAFF).email, PASSWORD)
+    auth.login(staff_of(startup.region_code or "KZ-43").email, PASSWORD)
     decide_form(auth.client, startup.id, "approved")  # attempt 1, right after the commit
     with app.app_context():
         delivery.deliver_due()  # attempt 2

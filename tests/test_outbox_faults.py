@@ -28,7 +28,7 @@ from tests.conftest import Auth, TestDatabase, make_app
 from tests.factories import PASSWORD, UserFactory
 from tests.startup_helpers import startup_in
 from tests.test_email import Inbox, free_port
-from tests.test_review import decide_form
+from tests.test_review import decide_form, staff_of
 
 pytestmark = pytest.mark.own_database
 
@@ -158,9 +158,9 @@ def test_smtp_down_during_a_decision_then_back_the_worker_delivers_exactly_one_e
 ) -> None:
     app, _url = fault_app
     with app.app_context():
-        reviewer = UserFactory(role=Role.HUB_STAFF)
         owner = UserFactory(role=Role.FOUNDER, email="outage@aral.kz")
         startup = startup_in(StartupStatus.SUBMITTED, owner)
+        reviewer = staff_of(startup.region_code or "KZ-43")  # staff decide their own hub's regions
         db.session.commit()
         reviewer_email, startup_id = reviewer.email, startup.id
     start_worker()  # the mail server is down: nothing listens on smtp_port

@@ -28,6 +28,8 @@ from tests.conftest import Auth
 from tests.factories import PASSWORD, HubFactory, UserFactory
 from tests.startup_helpers import founder, investor, startup_in
 
+pytestmark = pytest.mark.date_sensitive  # windows, allowances and waits are counted from today
+
 STAFF_GETS = ["/review/", "/review/1", "/review/investors", "/review/overview", "/admin/hubs", "/admin/audit"]
 STAFF_POSTS = [
     "/review/1/claim",

@@ -398,6 +398,7 @@ def test_a_new_deck_in_proposed_changes_stays_hidden_until_approved(app: Any, au
         assert now_listed.status_code == 200
 
 
+@pytest.mark.date_sensitive
 def test_prune_deletes_only_old_unattached_uploads(runner: Any) -> None:
     from datetime import timedelta
 

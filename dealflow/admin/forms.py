@@ -6,12 +6,13 @@ from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, DecimalField, EmailField, PasswordField, SelectField, SelectMultipleField, StringField
+from wtforms import BooleanField, EmailField, PasswordField, SelectField, SelectMultipleField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from dealflow.labels import ROLE_LABELS
+from dealflow.parsing import FiniteDecimalField
 
 
 def _role_choices() -> list[SelectChoice]:
@@ -52,7 +53,7 @@ class EditUserForm(FlaskForm, _HubChoice):
 
 
 class ExchangeRateForm(FlaskForm):
-    units_per_usd = DecimalField(
+    units_per_usd = FiniteDecimalField(
         _l("Tenge per US dollar"),
         places=2,
         validators=[InputRequired(), NumberRange(min=Decimal("1"), max=Decimal("100000"))],

@@ -25,13 +25,15 @@ from dealflow.billing import queries as billing_queries
 from dealflow.extensions import db
 from dealflow.models import AuditLog, Currency, ExchangeRate, Hub, Region, Role, User
 from dealflow.notifications import mail, outbox
+from dealflow.parsing import parse_int, parse_page
 from dealflow.startups import services as startup_services
 
 bp = Blueprint("admin", __name__)
 
 
 def _hub(hub_id: str | None) -> Hub | None:
-    return db.session.get(Hub, int(hub_id)) if hub_id and hub_id.isdigit() else None
+    found = parse_int(hub_id, minimum=1)
+    return db.session.get(Hub, found) if found is not None else None
 
 
 @bp.route("/users")
@@ -41,7 +43,7 @@ def users() -> str:
     role_arg = request.args.get("role", "")
     role = Role(role_arg) if role_arg in {r.value for r in Role} else None
     search = request.args.get("q", "")[:100]
-    pagination = users_page(page=request.args.get("page", 1, type=int), role=role, search=search)
+    pagination = users_page(page=parse_page(request.args.get("page")), role=role, search=search)
     return render_template("admin/users.html", pagination=pagination, role=role, search=search, roles=list(Role))
 
 
@@ -204,7 +206,7 @@ def audit_log() -> str:
         query = query.where(AuditLog.action == form.action.data)
     if form.actor.data:
         query = query.where(AuditLog.actor_email.contains(form.actor.data.strip().lower(), autoescape=True))
-    page = db.paginate(query, page=request.args.get("page", 1, type=int), per_page=AUDIT_PER_PAGE, error_out=False)
+    page = db.paginate(query, page=parse_page(request.args.get("page")), per_page=AUDIT_PER_PAGE, error_out=False)
     return render_template("admin/audit.html", form=form, pagination=page)
 
 
@@ -216,7 +218,7 @@ def billing() -> str:
     plan = plan if plan in billing_queries.PLAN_FILTERS else ""
     search = request.args.get("q", "")[:100]
     pagination = billing_queries.billing_page(
-        page=request.args.get("page", 1, type=int), plan=plan or None, search=search
+        page=parse_page(request.args.get("page")), plan=plan or None, search=search
     )
     return render_template(
         "admin/billing.html",
@@ -238,7 +240,7 @@ def undelivered_mail() -> str:
     """Emails every attempt failed for, with the last error, so an administrator can fix the cause and retry."""
     page = db.paginate(
         outbox.dead_letters_query(),
-        page=request.args.get("page", 1, type=int),
+        page=parse_page(request.args.get("page")),
         per_page=OUTBOX_PER_PAGE,
         error_out=False,
     )

@@ -41,6 +41,7 @@ from dealflow.models import (
     StartupFunnel,
     utcnow,
 )
+from dealflow.money import to_cents, whole_cents
 from dealflow.reference.data import MAIN_HUB_CODES
 
 GENESIS_HASH = "0" * 64
@@ -61,7 +62,6 @@ PUBLIC_FIELDS = (
 EVENT_COLUMNS = (*PUBLIC_FIELDS, "prev_hash", "hash")
 DOMESTIC, FOREIGN = "domestic", "foreign"
 DIMENSIONS = ("region", "hub", "origin", "sector")
-CENT = Decimal("0.01")
 VERIFIER = Path(__file__).with_name("verify_export.py")
 BATCH = 5000
 
@@ -76,7 +76,7 @@ def format_time(moment: datetime) -> str:
 
 def format_amount(amount: Decimal | None) -> str | None:
     """An amount as the ledger writes it: a string with two decimals, so no float ever rounds it."""
-    return None if amount is None else f"{Decimal(amount).quantize(CENT):f}"
+    return None if amount is None else f"{to_cents(amount):f}"
 
 
 def public_fields(event: Any) -> dict[str, Any]:
@@ -111,7 +111,7 @@ def event_hash(fields: Mapping[str, Any], prev_hash: str) -> str:
 
 
 def amount_cents(amount: Decimal | None) -> int:
-    return 0 if amount is None else int(Decimal(amount).quantize(CENT) * 100)
+    return whole_cents(amount)
 
 
 @dataclass(frozen=True)
@@ -213,7 +213,7 @@ def append(
         investor_country=country,
         is_foreign=bool(profile and profile.is_foreign),
         investor_kind=profile.kind.value if profile and profile.kind else None,
-        amount_usd=Decimal(amount_usd).quantize(CENT) if amount_usd is not None else None,
+        amount_usd=to_cents(amount_usd) if amount_usd is not None else None,
         prev_hash=head.head_hash,
     )
     event.hash = event_hash(public_fields(event), event.prev_hash)

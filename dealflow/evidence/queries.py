@@ -22,6 +22,7 @@ from dealflow.evidence.ledger import DOMESTIC, FOREIGN, Head, current_head
 from dealflow.evidence.privacy import Shown
 from dealflow.extensions import db
 from dealflow.models import EventKind, LedgerDay, LedgerSlice, StartupFunnel
+from dealflow.parsing import parse_int
 from dealflow.reference.data import MAIN_HUB_CODES, REGIONS, SECTORS
 
 REQUESTED = EventKind.INTRO_REQUESTED.value
@@ -59,9 +60,9 @@ def choose_period(key: str | None, today: date, first_month: date | None) -> Per
     this_month = today.replace(day=1)
     if key == "all":
         return Period("all", min(first_month or this_month, this_month), this_month)
-    if key and key.isdigit() and len(key) == 4 and first_month and first_month.year <= int(key) <= today.year:
-        year = int(key)
-        return Period(key, date(year, 1, 1), min(date(year, 12, 1), this_month))
+    year = parse_int(key, minimum=1000, maximum=9999)
+    if year is not None and first_month and first_month.year <= year <= today.year:
+        return Period(str(year), date(year, 1, 1), min(date(year, 12, 1), this_month))
     months = ROLLING_PERIODS.get(key or "", ROLLING_PERIODS[DEFAULT_PERIOD])
     chosen = key if key in ROLLING_PERIODS else DEFAULT_PERIOD
     return Period(chosen, add_months(this_month, 1 - months), this_month)

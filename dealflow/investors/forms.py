@@ -10,7 +10,6 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
-    DecimalField,
     HiddenField,
     SelectField,
     SelectMultipleField,
@@ -23,6 +22,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from dealflow.countries import country_names
 from dealflow.labels import INVESTOR_KIND_LABELS, PIPELINE_LABELS
+from dealflow.parsing import FiniteDecimalField
 from dealflow.reference.data import REGIONS, SECTORS, STAGES, reference_name, region_name
 
 
@@ -36,10 +36,10 @@ class InvestorProfileForm(FlaskForm):
     kind = SelectField(_l("Kind of investor"), choices=[], validators=[Optional()])
     organisation = StringField(_l("Organisation"), validators=[Optional(), Length(max=160)])
     country = SelectField(_l("Country"), choices=[], validators=[Optional()])
-    ticket_min_usd = DecimalField(
+    ticket_min_usd = FiniteDecimalField(
         _l("Smallest ticket (USD)"), places=0, validators=[Optional(), NumberRange(min=Decimal(0), max=Decimal("1e12"))]
     )
-    ticket_max_usd = DecimalField(
+    ticket_max_usd = FiniteDecimalField(
         _l("Largest ticket (USD)"), places=0, validators=[Optional(), NumberRange(min=Decimal(0), max=Decimal("1e12"))]
     )
     sectors = _checkboxes(_l("Sectors"))

@@ -15,11 +15,12 @@ from dealflow.fragments import FragmentCache, app_cache
 from dealflow.investors import search
 from dealflow.investors.listing import current_generation
 from dealflow.models import Bookmark, Instrument, InvestorProfile, Startup
+from dealflow.parsing import parse_int, parse_page
+from dealflow.reference.data import MAIN_HUB_CODES
 
 PER_PAGE = 20
 PAGEABLE = 1000  # results one can page through; deep OFFSETs cost more than they help
 SORTS = ("newest", "ask_asc", "ask_desc", "relevance", "fit")
-MAIN_HUBS = ("KZ-71", "KZ-75")
 
 
 def _decimal(value: str | None) -> Decimal | None:
@@ -31,7 +32,7 @@ def _decimal(value: str | None) -> Decimal | None:
 
 
 def _year(value: str | None) -> int | None:
-    return int(value) if value and value.isdigit() and 1990 <= int(value) <= 2100 else None
+    return parse_int(value, minimum=1990, maximum=2100)
 
 
 @dataclass(frozen=True)
@@ -71,7 +72,6 @@ class DiscoveryQuery:
         sort = str(args.get("sort", ""))
         if sort not in SORTS:
             sort = ""
-        page = str(args.get("page", "1"))
         return cls(
             regions=many("region"),
             outside_main_hubs=args.get("outside") in ("1", "on", "true", True),
@@ -86,7 +86,7 @@ class DiscoveryQuery:
             exports=args.get("exports") in ("1", "on", "true", True),
             text=text,
             sort=sort,
-            page=max(1, int(page)) if page.isdigit() else 1,
+            page=parse_page(args.get("page")),
         )
 
     def to_args(self) -> dict[str, Any]:
@@ -139,7 +139,7 @@ def _choice_conditions(q: DiscoveryQuery, skip: str | None) -> list[ColumnElemen
     if q.regions and skip != "region":
         conditions.append(Startup.region_code.in_(q.regions))
     if q.outside_main_hubs:
-        conditions.append(Startup.region_code.not_in(MAIN_HUBS))
+        conditions.append(Startup.region_code.not_in(sorted(MAIN_HUB_CODES)))
     if q.sectors and skip != "sector":
         conditions.append(Startup.sector_code.in_(q.sectors))
     if q.stages and skip != "stage":
@@ -189,7 +189,7 @@ def fit_score(profile: InvestorProfile | None) -> ColumnElement[int]:
     if profile.regions:
         parts.append(case((Startup.region_code.in_(profile.regions), FIT_POINTS["region"]), else_=0))
     if profile.regional_mandate:
-        parts.append(case((Startup.region_code.not_in(MAIN_HUBS), FIT_POINTS["mandate"]), else_=0))
+        parts.append(case((Startup.region_code.not_in(sorted(MAIN_HUB_CODES)), FIT_POINTS["mandate"]), else_=0))
     total: ColumnElement[int] = literal(0)
     for part in parts:
         total = total + part
@@ -212,7 +212,7 @@ def fit_reasons(startup: Startup | StartupRow, profile: InvestorProfile | None) 
         reasons.append("ticket")
     if startup.region_code in (profile.regions or []):
         reasons.append("region")
-    if profile.regional_mandate and startup.region_code is not None and startup.region_code not in MAIN_HUBS:
+    if profile.regional_mandate and startup.region_code is not None and startup.region_code not in MAIN_HUB_CODES:
         reasons.append("mandate")
     return reasons
 

@@ -17,11 +17,11 @@ from flask_babel import gettext as _
 from markupsafe import Markup, escape
 
 from dealflow.fragments import NEXT_SLOT, TOKEN_SLOT, FragmentCache, fill_slots, fragments
-from dealflow.investors.queries import MAIN_HUBS, Card, DiscoveryQuery, Results, StartupRow
+from dealflow.investors.queries import Card, DiscoveryQuery, Results, StartupRow
 from dealflow.labels import INSTRUMENT_LABELS
 from dealflow.models import Instrument
 from dealflow.numbers import format_usd
-from dealflow.reference.data import REGIONS, SECTORS, STAGES, reference_name, region_name
+from dealflow.reference.data import MAIN_HUB_CODES, REGIONS, SECTORS, STAGES, reference_name, region_name
 
 CARD_SLOTS = ("<!--bookmark-->", "<!--fit-->")
 ID_SLOT, NAME_SLOT = "\x00id\x00", "\x00name\x00"
@@ -82,7 +82,11 @@ def filters_panel(query: DiscoveryQuery, results: Results, groups: Any) -> Marku
     def render() -> Markup:
         return Markup(  # noqa: S704 -- rendered by Jinja with autoescape
             render_template(
-                "investors/_filters.html", query=query, results=results, filter_groups=groups(), main_hubs=MAIN_HUBS
+                "investors/_filters.html",
+                query=query,
+                results=results,
+                filter_groups=groups(),
+                main_hubs=MAIN_HUB_CODES,
             )
         )
 

@@ -6,13 +6,14 @@ from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateField, DecimalField, RadioField, SelectField, TextAreaField
+from wtforms import DateField, RadioField, SelectField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from dealflow.labels import INSTRUMENT_LABELS, PROGRESS_LABELS
 from dealflow.matches.services import MAX_MESSAGE_LENGTH, MAX_NOTE_LENGTH
 from dealflow.models import Currency
+from dealflow.parsing import FiniteDecimalField
 
 
 class IntroRequestForm(FlaskForm):
@@ -45,7 +46,7 @@ class ProgressForm(FlaskForm):
     )
     occurred_on = DateField(_l("Date"), validators=[Optional()])
     note = TextAreaField(_l("Note (only the two of you see it)"), validators=[Optional(), Length(max=MAX_NOTE_LENGTH)])
-    amount = DecimalField(
+    amount = FiniteDecimalField(
         _l("Amount invested"),
         places=2,
         validators=[Optional(), NumberRange(min=Decimal("0.01"), max=Decimal("1e12"))],

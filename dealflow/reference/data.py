@@ -25,9 +25,6 @@ class NamedRow(NamedTuple):
     name_kk: str
 
 
-MAIN_HUB_CODES = frozenset({"KZ-71", "KZ-75"})
-
-
 def reference_name(rows: tuple[NamedRow, ...], code: str | None, locale: str) -> str:
     """A sector's or stage's name in the given language, from this table."""
     column = {"ru": 2, "kk": 3}.get(locale, 1)
@@ -78,6 +75,8 @@ REGIONS: tuple[RegionRow, ...] = (
         "KZ-63", "East Kazakhstan Region", "Восточно-Казахстанская область", "Шығыс Қазақстан облысы", "Oskemen", False
     ),
 )
+# The one list of the main hubs (Astana and Almaty city): the region table's column is loaded from these rows.
+MAIN_HUB_CODES = frozenset(row.code for row in REGIONS if row.is_main_hub)
 
 SECTORS: tuple[NamedRow, ...] = (
     NamedRow("fintech", "Fintech", "Финтех", "Финтех"),

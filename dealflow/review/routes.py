@@ -13,6 +13,7 @@ from dealflow.auth.sessions import signed_in_user
 from dealflow.extensions import db
 from dealflow.forms import ConfirmForm
 from dealflow.models import ReviewClaim, Role, Sector, Startup, StartupStatus, User
+from dealflow.parsing import parse_int
 from dealflow.review import queries, services
 from dealflow.review.forms import DecisionForm, RubricForm
 from dealflow.startups import services as startups
@@ -23,10 +24,9 @@ bp = Blueprint("review", __name__)
 
 
 def _filters() -> queries.QueueFilters:
-    hub = request.args.get("hub", "")
     return queries.QueueFilters(
         regions=tuple(r for r in request.args.getlist("region") if r)[:20],
-        hub_id=int(hub) if hub.isdigit() else None,
+        hub_id=parse_int(request.args.get("hub"), minimum=1),
         sector=request.args.get("sector") or None,
         mine=request.args.get("scope", "mine") != "all",
     )

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import re
+
 FIRST_WEIGHTS = (1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11)
 SECOND_WEIGHTS = (3, 4, 5, 6, 7, 8, 9, 10, 11, 1, 2)
+BIN_RE = re.compile(r"[0-9]{12}")
 
 
 def check_digit(first_eleven: str) -> int | None:
@@ -18,6 +21,6 @@ def check_digit(first_eleven: str) -> int | None:
 
 def is_valid_bin(value: str) -> bool:
     """True for 12 digits whose last digit is the check digit of the first eleven."""
-    if len(value) != 12 or not value.isdigit():
+    if not BIN_RE.fullmatch(value):  # ASCII digits: str.isdigit() also takes "²", which int() refuses
         return False
     return check_digit(value[:11]) == int(value[11])

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from datetime import date
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from enum import Enum
 from typing import Any, TypeVar, cast
 
@@ -15,7 +15,6 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from sqlalchemy import select
 from wtforms import (
-    DecimalField,
     EmailField,
     FieldList,
     Form,
@@ -36,6 +35,8 @@ from dealflow.countries import country_names, is_country
 from dealflow.extensions import db
 from dealflow.labels import DECK_VISIBILITY_LABELS, INSTRUMENT_LABELS, LANGUAGE_NAMES
 from dealflow.models import Currency, DeckVisibility, Instrument, Region, Sector, Stage
+from dealflow.money import to_cents
+from dealflow.parsing import FiniteDecimalField
 from dealflow.startups.bin import is_valid_bin
 from dealflow.startups.fields import FIELD_LABELS, REQUIRED_FOR_SUBMISSION, TEXT_LIMITS
 from dealflow.startups.profile import Profile, TeamMember
@@ -66,7 +67,7 @@ def _choice(enum_type: type[E], value: str | None) -> E | None:
 
 
 def _cents(value: Decimal | None) -> Decimal | None:
-    return None if value is None else value.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    return None if value is None else to_cents(value)
 
 
 def not_in_the_future(_form: Form, field: IntegerField) -> None:
@@ -170,7 +171,7 @@ class StartupForm(FlaskForm):
         validators=[Optional()],
         description=_l("Used for the funding ask and the revenue; investors also see the amount in US dollars."),
     )
-    ask_amount = DecimalField(
+    ask_amount = FiniteDecimalField(
         FIELD_LABELS["ask_amount"],
         places=2,
         validators=[Optional(), NumberRange(min=Decimal("1"), max=Decimal("1e12"))],
@@ -181,7 +182,7 @@ class StartupForm(FlaskForm):
         + [SelectChoice(i.value, label) for i, label in INSTRUMENT_LABELS.items()],
         validators=[Optional()],
     )
-    monthly_revenue = DecimalField(
+    monthly_revenue = FiniteDecimalField(
         FIELD_LABELS["monthly_revenue"],
         places=2,
         validators=[Optional(), NumberRange(min=Decimal("0"), max=Decimal("1e12"))],

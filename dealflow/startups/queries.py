@@ -25,6 +25,7 @@ from dealflow.models import (
     StartupStatus,
     StoredFile,
 )
+from dealflow.parsing import parse_int
 from dealflow.startups.profile import Profile
 
 
@@ -113,9 +114,10 @@ def profile_view(profile: Profile) -> ProfileView:
 
 def own_file(file_id: str | None, owner_id: int, kind: FileKind) -> StoredFile | None:
     """A file of this kind the founder uploaded earlier (kept across a form that had to be corrected)."""
-    if not file_id or not file_id.isdigit():
+    wanted = parse_int(file_id, minimum=1)
+    if wanted is None:
         return None
-    stored = db.session.get(StoredFile, int(file_id))
+    stored = db.session.get(StoredFile, wanted)
     if stored is None or stored.owner_id != owner_id or stored.kind != kind:
         return None
     return stored

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 from flask import Blueprint, current_app, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -16,6 +18,7 @@ from dealflow.auth.sessions import signed_in_user
 from dealflow.extensions import db, file_store, limiter
 from dealflow.forms import ConfirmForm
 from dealflow.models import Bookmark, FileKind, Role, Startup, StartupStatus, StoredFile, User
+from dealflow.parsing import parse_int
 from dealflow.startups import access, completeness, services, uploads
 from dealflow.startups.forms import MarkdownPreviewForm, StartupForm
 from dealflow.startups.markdown import render_markdown
@@ -32,6 +35,7 @@ from dealflow.startups.queries import (
 )
 
 bp = Blueprint("startups", __name__)
+log = logging.getLogger(__name__)
 
 
 @bp.route("/founder/")
@@ -71,8 +75,8 @@ def _take_uploads(form: StartupForm, founder: User) -> tuple[int | None, int | N
 def _render_form(form: StartupForm, startup: Startup | None, missing: list[object] | None = None) -> str:
     founder = signed_in_user()
     entered = form.profile(logo_file_id=None, deck_file_id=None).replace(
-        logo_file_id=int(form.logo_file_id.data) if (form.logo_file_id.data or "").isdigit() else None,
-        deck_file_id=int(form.deck_file_id.data) if (form.deck_file_id.data or "").isdigit() else None,
+        logo_file_id=parse_int(form.logo_file_id.data, minimum=1),
+        deck_file_id=parse_int(form.deck_file_id.data, minimum=1),
     )
     return render_template(
         "startups/form.html",
@@ -302,9 +306,13 @@ def download(file_id: int) -> Response:
         if user is None:
             return current_app.login_manager.unauthorized()  # type: ignore[attr-defined,no-any-return]
         raise NotFound()
+    path = file_store.path(stored.storage_key)
+    if not path.is_file():
+        log.error("stored file %s has no blob on disk at %s", stored.id, stored.storage_key)
+        raise NotFound()
     is_deck = stored.kind == FileKind.DECK
     return send_file(
-        file_store.path(stored.storage_key),
+        path,
         mimetype=stored.content_type,
         as_attachment=is_deck,
         download_name=stored.original_name,

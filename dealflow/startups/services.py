@@ -11,7 +11,7 @@ import re
 import secrets
 import unicodedata
 from datetime import datetime
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import cast
 
 from flask_babel import LazyString
@@ -36,6 +36,7 @@ from dealflow.models import (
     User,
     utcnow,
 )
+from dealflow.money import to_cents
 from dealflow.notifications import services as notifications
 from dealflow.startups.completeness import missing_for_submission
 from dealflow.startups.profile import Profile
@@ -63,7 +64,6 @@ STAFF_REVISION_MOVES: set[tuple[str, str]] = {
 NEEDS_COMMENT = {"rejected", "changes_requested"}
 EDITABLE = {S.DRAFT, S.CHANGES_REQUESTED}
 DECISIONS = ("approved", "rejected", "changes_requested")
-CENT = Decimal("0.01")
 
 
 class StartupError(Exception):
@@ -128,7 +128,7 @@ def to_usd(amount: Decimal | None, currency: Currency | None) -> Decimal | None:
     """The amount in US dollars, to the cent; None stays None."""
     if amount is None or currency is None:
         return None
-    return (Decimal(amount) / units_per_usd(currency)).quantize(CENT, rounding=ROUND_HALF_UP)
+    return to_cents(Decimal(amount) / units_per_usd(currency))
 
 
 def set_exchange_rate(currency: Currency, units: Decimal, *, actor: User) -> int:

@@ -25,6 +25,8 @@ from tests.conftest import Auth
 from tests.factories import PASSWORD, UserFactory
 from tests.startup_helpers import founder, investor, startup_in
 
+pytestmark = pytest.mark.date_sensitive  # windows, allowances and waits are counted from today
+
 
 @pytest.fixture
 def billing_on(app: Flask, monkeypatch: pytest.MonkeyPatch) -> None:

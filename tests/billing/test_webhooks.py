@@ -334,6 +334,7 @@ def test_a_stale_event_while_stripe_is_down_gets_503_and_is_left_for_stripe_to_r
     assert subscription.status == "active"
 
 
+@pytest.mark.date_sensitive
 def test_a_failed_payment_gives_past_due_and_seven_days_of_grace(
     billing_on: None, auth: Auth, client: FlaskClient
 ) -> None:
@@ -484,6 +485,7 @@ def hooked(
 
 
 @pytest.mark.own_database
+@pytest.mark.real_clock
 def test_localstripe_delivers_signed_webhooks_that_update_the_subscription(hooked: tuple[Flask, LocalStripe]) -> None:
     app, stripe = hooked
     with app.app_context():
