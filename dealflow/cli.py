@@ -6,7 +6,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import click
-from flask import Flask
+from flask import Flask, current_app
 from flask.cli import AppGroup
 
 from dealflow import audit, demo
@@ -14,7 +14,7 @@ from dealflow.auth import services as accounts
 from dealflow.billing import errors as billing_errors
 from dealflow.billing import gateway as billing_gateway
 from dealflow.billing import subscriptions as billing_subscriptions
-from dealflow.evidence import ledger
+from dealflow.evidence import checkpoints, opendata, signing, verification
 from dealflow.extensions import db, file_store
 from dealflow.investors import services as investor_services
 from dealflow.models import Role, utcnow
@@ -99,14 +99,16 @@ def send_alerts_command() -> None:
     click.echo(f"Sent {emails} alert emails listing {startups} startups.")
 
 
-ledger_cli = AppGroup("ledger", help="The evidence ledger: verify its hash chain, export the open data.")
+ledger_cli = AppGroup(
+    "ledger", help="The evidence ledger: verify it, sign checkpoints, register witnesses, export the open data."
+)
 
 
 @ledger_cli.command("verify")
 @click.pass_context
 def verify_ledger_command(ctx: click.Context) -> None:
-    """Recompute the chain and the rollups in one snapshot: exit 0, or 1 naming the first broken row."""
-    report = ledger.verify_ledger()
+    """Recompute chain, tree, checkpoints, time order and rollups in one snapshot: exit 0, or 1 naming what broke."""
+    report = verification.verify_ledger()
     for line in report.lines():
         click.echo(line)
     if not report.ok:
@@ -117,11 +119,46 @@ def verify_ledger_command(ctx: click.Context) -> None:
 @click.option("--out", required=True, type=click.Path(file_okay=False, path_type=Path), help="Directory to write to.")
 def export_ledger_command(out: Path) -> None:
     """Write the open data (events with hashes, suppressed aggregates, head) and verify.py to a directory."""
-    head = ledger.export_open_data(out)
+    head = opendata.export_open_data(out)
     audit.record("ledger.export", actor=None, details={"events": head.event_count, "head_hash": head.head_hash})
     db.session.commit()
     click.echo(f"Exported {head.event_count} events (head hash {head.head_hash}) to {out}")
     click.echo(f"Check them with: python3 {out / 'verify.py'}")
+
+
+@ledger_cli.command("checkpoint")
+def checkpoint_command() -> None:
+    """Sign a checkpoint of the tree as it is now (the periodic job calls issue_checkpoint_if_due instead)."""
+    checkpoint = checkpoints.issue_checkpoint()
+    db.session.commit()
+    click.echo(checkpoint.note, nl=False)
+
+
+@ledger_cli.command("add-witness")
+@click.option("--name", required=True, help="The witness's key name, e.g. witness.example.org/dealflow.")
+@click.option("--key", "verifier_key", required=True, help="Its cosignature/v1 public key: name+id+base64.")
+def add_witness_command(name: str, verifier_key: str) -> None:
+    """Register a witness whose cosignatures the log accepts and the page shows."""
+    try:
+        witness = checkpoints.register_witness(name, verifier_key)
+    except checkpoints.CheckpointError as exc:
+        db.session.rollback()
+        raise click.ClickException(str(exc)) from exc
+    audit.record("ledger.witness_added", actor=None, details={"name": name, "key": verifier_key})
+    db.session.commit()
+    click.echo(f"Registered witness {witness.name}.")
+
+
+@ledger_cli.command("keygen")
+def keygen_command() -> None:
+    """Print a new Ed25519 signing key for LEDGER_SIGNING_KEY (keep it secret; never commit it)."""
+    click.echo(signing.new_signer_key_text(current_app.config["LEDGER_ORIGIN"]))
+
+
+@ledger_cli.command("public-key")
+def public_key_command() -> None:
+    """Print the log's public key (the C2SP verifier key the README and the page show)."""
+    click.echo(signing.log_key().verifier_key)
 
 
 billing_cli = AppGroup("billing", help="Stripe billing.")

@@ -18,7 +18,8 @@ from sqlalchemy import func, select
 
 from dealflow.evidence import privacy
 from dealflow.evidence.counters import APPROVED, SUBMITTED
-from dealflow.evidence.ledger import DOMESTIC, FOREIGN, Head, current_head
+from dealflow.evidence.ledger import Head, current_head
+from dealflow.evidence.rollups import DOMESTIC, FOREIGN
 from dealflow.evidence.privacy import Shown
 from dealflow.extensions import db
 from dealflow.models import EventKind, LedgerDay, LedgerSlice, StartupFunnel

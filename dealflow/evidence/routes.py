@@ -16,7 +16,7 @@ from flask_babel import format_date, get_locale
 from flask_babel import gettext as _
 from werkzeug.exceptions import NotFound
 
-from dealflow.evidence import ledger, tiles
+from dealflow.evidence import ledger, opendata, tiles
 from dealflow.evidence.privacy import HIDDEN, SUPPRESSED, Shown
 from dealflow.evidence.queries import Dashboard, MonthFigures, dashboard
 from dealflow.extensions import limiter
@@ -137,7 +137,7 @@ def index() -> str:
         period_label=period_label,
         sector_name=lambda code: reference_name(SECTORS, code, locale),
         region_label=lambda code: region_name(code, locale),
-        datasets=[d.name for d in ledger.DATASETS],
+        datasets=[d.name for d in opendata.DATASETS],
     )
 
 
@@ -152,11 +152,11 @@ def _stream(chunks: Iterator[str], filename: str, mimetype: str) -> Response:
 def download(name: str, fmt: str) -> Response:
     """The open data, written as it is read: events with hashes, and the aggregates under disclosure control."""
     if name == "head" and fmt == "json":
-        document = ledger.head_document(ledger.current_head())
+        document = opendata.head_document(ledger.current_head())
         return _stream(iter([json.dumps(document, indent=2) + "\n"]), "head.json", "application/json")
     if name == "verify" and fmt == "py":
-        return send_file(ledger.VERIFIER, mimetype="text/x-python", as_attachment=True, download_name="verify.py")
-    dataset = ledger.DATASET_NAMES.get(name)
+        return send_file(opendata.VERIFIER, mimetype="text/x-python", as_attachment=True, download_name="verify.py")
+    dataset = opendata.DATASET_NAMES.get(name)
     if dataset is None or fmt not in ("csv", "json"):
         raise NotFound()
     head = ledger.current_head()
@@ -167,12 +167,12 @@ def download(name: str, fmt: str) -> Response:
     return send_file(path, mimetype=mimetype, as_attachment=True, download_name=f"{name}.{fmt}", max_age=0)
 
 
-def _chunks(head: ledger.Head, dataset: ledger.Dataset, fmt: str) -> Iterator[str]:
-    records = dataset.records(ledger.OpenData(head))
-    return ledger.csv_chunks(dataset.columns, records) if fmt == "csv" else ledger.json_chunks(records)
+def _chunks(head: ledger.Head, dataset: opendata.Dataset, fmt: str) -> Iterator[str]:
+    records = dataset.records(opendata.OpenData(head))
+    return opendata.csv_chunks(dataset.columns, records) if fmt == "csv" else opendata.json_chunks(records)
 
 
-def _aggregate_file(head: ledger.Head, dataset: ledger.Dataset, fmt: str) -> Path:
+def _aggregate_file(head: ledger.Head, dataset: opendata.Dataset, fmt: str) -> Path:
     """An aggregate file as of this head, computed once (seconds at a million events) and then served from disk.
 
     The files of one head never change, so every worker and every later download shares them; those of

@@ -141,7 +141,7 @@ def key_id(name: str, algorithm: int, public: bytes) -> bytes:
 
 def parse_verifier_key(text: str) -> tuple[str, bytes, bytes]:
     """A note verifier key 'name+hex id+base64(0x01 || key)' as (name, key id, raw Ed25519 public key)."""
-    name, hex_id, encoded = text.strip().rsplit("+", 2)
+    name, hex_id, encoded = text.strip().split("+", 2)
     raw = base64.b64decode(encoded)
     if raw[:1] != b"\x01" or len(raw) != 33 or key_id(name, 1, raw[1:]).hex() != hex_id:
         raise Broken("the log key is not an Ed25519 note verifier key")
@@ -196,7 +196,7 @@ def cosigned_message(checkpoint_text: str, timestamp: int) -> bytes:
 
 def verify_cosignature(checkpoint_text: str, witness_key: str, blob: bytes) -> int:
     """The time a witness cosigned this checkpoint (C2SP tlog-cosignature), once its signature checks out."""
-    name, _, encoded = witness_key.strip().rsplit("+", 2)
+    name, _, encoded = witness_key.strip().split("+", 2)
     raw = base64.b64decode(encoded)
     if raw[:1] != b"\x04" or len(raw) != 33 or len(blob) != 76:
         raise Broken("not a cosignature/v1 key or signature")
@@ -218,10 +218,15 @@ def load(path: Path) -> Iterator[dict[str, Any]]:
             for row in csv.DictReader(handle):
                 yield _from_csv(row)
             return
-        for line in handle:
-            line = line.strip().rstrip(",")
-            if line.startswith("{"):
-                yield json.loads(line)
+        first, second = handle.readline().strip(), handle.readline().strip().rstrip(",")
+        if first == "[" and second.startswith("{") and second.endswith("}"):  # as exported: one event a line
+            yield json.loads(second)
+            for line in handle:
+                if line.strip().startswith("{"):
+                    yield json.loads(line.strip().rstrip(","))
+        else:  # any other layout of the same JSON array
+            handle.seek(0)
+            yield from json.load(handle)
 
 
 def _from_csv(row: dict[str, str]) -> dict[str, Any]:

@@ -232,6 +232,7 @@ def log_progress(intro_id: int) -> str | Response:
             amount=form.amount.data,
             currency=Currency(form.currency.data) if form.currency.data else None,
             instrument=Instrument(form.instrument.data) if form.instrument.data else None,
+            publish_amount=bool(form.publish_amount.data),
         )
     except StartupError as exc:
         db.session.rollback()
@@ -261,7 +262,9 @@ def answer_close(intro_id: int, progress_id: int) -> Response:
     if form.validate_on_submit():
         confirmed = form.decision.data == "confirmed"
         try:
-            services.decide_close(signed_in_user(), progress, confirmed=confirmed)
+            services.decide_close(
+                signed_in_user(), progress, confirmed=confirmed, publish_amount=bool(form.publish_amount.data)
+            )
             db.session.commit()
         except (StartupError, StaleDataError) as exc:
             db.session.rollback()
