@@ -206,7 +206,9 @@ class DevelopmentConfig(BaseConfig):
         self.SECRET_KEY = os.environ.get("SECRET_KEY") or "dev-only-not-secret"
         default_db = "sqlite:///" + str(Path(instance_path) / "dealflow.db")
         self.SQLALCHEMY_DATABASE_URI = normalise_database_url(os.environ.get("DATABASE_URL") or default_db)
-        self.LEDGER_SIGNING_KEY_FILE = str(Path(instance_path) / "ledger-signing-key")  # generated once, never committed
+        self.LEDGER_SIGNING_KEY_FILE = str(
+            Path(instance_path) / "ledger-signing-key"
+        )  # generated once, never committed
 
 
 class TestingConfig(BaseConfig):

@@ -20,7 +20,7 @@ from flask import Flask
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import DatabaseError
 
-from dealflow.evidence import encoding, ledger, opendata, rollups, verification
+from dealflow.evidence import encoding, ledger, rollups, verification
 from dealflow.evidence.counters import month_of
 from dealflow.extensions import db
 from dealflow.models import (

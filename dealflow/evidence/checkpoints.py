@@ -152,3 +152,19 @@ def cosigned_note(checkpoint: LedgerCheckpoint) -> str:
         )
     ]
     return checkpoint.note + "".join(line + "\n" for line in lines)
+
+
+@dataclass(frozen=True)
+class LogSummary:
+    """What the public page says about the log: its name and key, the latest checkpoint, its witnesses."""
+
+    origin: str
+    verifier_key: str
+    latest: LedgerCheckpoint | None
+    witnesses: list[Cosigned]
+
+
+def log_summary() -> LogSummary:
+    """The page's log section, read only (checkpoints are signed by the job, the CLI or /evidence/checkpoint)."""
+    key = log_key()
+    return LogSummary(key.name, key.verifier_key, latest_checkpoint(), witness_status())

@@ -34,7 +34,7 @@ WITNESS = Path(__file__).with_name("witness.py")
 
 
 def event_records(up_to: int) -> Iterator[dict[str, Any]]:
-    """The published events, oldest first: what each one's chain hash covers, prev_hash and hash; nothing about people."""
+    """The published events, oldest first: what each chain hash covers, prev_hash and hash; nothing about people."""
     with event_rows(up_to) as rows:
         for row in rows:
             fields = public_fields(row) if row.leaf_version == LEAF_V1 else leaf_fields(row)

@@ -19,8 +19,8 @@ from sqlalchemy import func, select
 from dealflow.evidence import privacy
 from dealflow.evidence.counters import APPROVED, SUBMITTED
 from dealflow.evidence.ledger import Head, current_head
-from dealflow.evidence.rollups import DOMESTIC, FOREIGN
 from dealflow.evidence.privacy import Shown
+from dealflow.evidence.rollups import DOMESTIC, FOREIGN
 from dealflow.extensions import db
 from dealflow.models import EventKind, LedgerDay, LedgerSlice, StartupFunnel
 from dealflow.reference.data import MAIN_HUB_CODES, REGIONS, SECTORS

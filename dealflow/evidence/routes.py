@@ -16,7 +16,7 @@ from flask_babel import format_date, get_locale
 from flask_babel import gettext as _
 from werkzeug.exceptions import NotFound
 
-from dealflow.evidence import ledger, opendata, tiles
+from dealflow.evidence import checkpoints, ledger, opendata, tiles
 from dealflow.evidence.privacy import HIDDEN, SUPPRESSED, Shown
 from dealflow.evidence.queries import Dashboard, MonthFigures, dashboard
 from dealflow.extensions import limiter
@@ -138,6 +138,7 @@ def index() -> str:
         sector_name=lambda code: reference_name(SECTORS, code, locale),
         region_label=lambda code: region_name(code, locale),
         datasets=[d.name for d in opendata.DATASETS],
+        log=checkpoints.log_summary(),
     )
 
 
@@ -154,8 +155,9 @@ def download(name: str, fmt: str) -> Response:
     if name == "head" and fmt == "json":
         document = opendata.head_document(ledger.current_head())
         return _stream(iter([json.dumps(document, indent=2) + "\n"]), "head.json", "application/json")
-    if name == "verify" and fmt == "py":
-        return send_file(opendata.VERIFIER, mimetype="text/x-python", as_attachment=True, download_name="verify.py")
+    if name in ("verify", "witness") and fmt == "py":
+        program = opendata.VERIFIER if name == "verify" else opendata.WITNESS
+        return send_file(program, mimetype="text/x-python", as_attachment=True, download_name=f"{name}.py")
     dataset = opendata.DATASET_NAMES.get(name)
     if dataset is None or fmt not in ("csv", "json"):
         raise NotFound()

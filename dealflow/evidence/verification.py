@@ -140,7 +140,9 @@ class Pass:
         if event_hash(leaf_fields(row), row.prev_hash) != row.hash:
             return "its fields do not match its hash (the row was changed)"
         if row.leaf_index != self.tree.size:
-            return f"it claims leaf {row.leaf_index} of the tree, where the events before it make it leaf {self.tree.size}"
+            return (
+                f"it claims leaf {row.leaf_index} of the tree, where the events before it make it leaf {self.tree.size}"
+            )
         if self.last_time is not None and row.occurred_at < self.last_time:
             return (
                 f"its time {format_time(row.occurred_at)} is earlier than event #{self.last_seq}'s "
@@ -194,8 +196,8 @@ def verify_chain(head: Head | None = None, tally: Tally | None = None) -> ChainR
         return ChainReport(0, GENESIS_HASH, problem="the ledger has no head row")
     signed, bad_checkpoint = signed_roots()
     if bad_checkpoint is not None:
-        place, _, problem = bad_checkpoint.partition(": ")
-        return ChainReport(0, GENESIS_HASH, problem=problem, place=place)
+        place, _, reason = bad_checkpoint.partition(": ")
+        return ChainReport(0, GENESIS_HASH, problem=reason, place=place)
     state = Pass(signed)
     with event_rows(head.event_count) as rows:
         for row in rows:

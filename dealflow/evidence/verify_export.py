@@ -81,11 +81,18 @@ def check_consistency(old: int, new: int, old_root: bytes, new_root: bytes, proo
         return
     if old == 0:
         return
-    path = list(proof)
-    if old & (old - 1) == 0:
-        path = [old_root, *path]
+    path = [old_root, *proof] if old & (old - 1) == 0 else list(proof)
     if not path:
         raise Broken("the consistency proof is empty")
+    fr, sr = _consistency_roots(old, new, path)
+    if fr != old_root:
+        raise Broken("the old checkpoint is not a prefix of the new tree: history was rewritten")
+    if sr != new_root:
+        raise Broken("the proof does not lead to the new root")
+
+
+def _consistency_roots(old: int, new: int, path: Sequence[bytes]) -> tuple[bytes, bytes]:
+    """The old and the new root a consistency path leads to (the loop of RFC 9162 section 2.1.4.2)."""
     fn, sn = old - 1, new - 1
     while fn % 2 == 1:
         fn, sn = fn >> 1, sn >> 1
@@ -102,10 +109,7 @@ def check_consistency(old: int, new: int, old_root: bytes, new_root: bytes, proo
         fn, sn = fn >> 1, sn >> 1
     if sn != 0:
         raise Broken("the consistency proof is too short")
-    if fr != old_root:
-        raise Broken("the old checkpoint is not a prefix of the new tree: history was rewritten")
-    if sr != new_root:
-        raise Broken("the proof does not lead to the new root")
+    return fr, sr
 
 
 class TreeBuilder:
@@ -356,7 +360,13 @@ def check_receipt(receipt: dict[str, Any], log_key: str) -> str:
     proof = [bytes.fromhex(p) for p in receipt["inclusion_proof"]]
     if size != receipt["tree_size"] or root_from_inclusion(receipt["leaf_index"], size, leaf, proof) != root:
         raise Broken("the receipt's leaf is not in the checkpoint it names")
-    return f"OK: event #{receipt['leaf']['seq']} is leaf {receipt['leaf_index']} of the signed tree of {size}"
+    lines = [f"OK: event #{receipt['leaf']['seq']} is leaf {receipt['leaf_index']} of the signed tree of {size}"]
+    committed = receipt.get("committed")
+    if committed is not None:
+        if hashlib.sha256(canonical(committed)).hexdigest() != receipt["leaf"]["commitment"]:
+            raise Broken("the committed fields do not match the leaf's commitment")
+        lines.append("Committed fields: they match the leaf's commitment.")
+    return "\n".join(lines)
 
 
 def check_consistency_files(old_note: str, new_note: str, proof: dict[str, Any], log_key: str) -> str:

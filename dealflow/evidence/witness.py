@@ -54,15 +54,19 @@ def consistent(old: int, new: int, old_root: bytes, new_root: bytes, proof: Sequ
             raise Refused(f"two different roots for {old} leaves: the log forked or rewrote its history")
         return
     path = [old_root, *proof] if old & (old - 1) == 0 else list(proof)
-    if not path:
-        raise Refused("an empty consistency proof")
+    if not path or _roots(old, new, path) != (old_root, new_root):
+        raise Refused(f"the tree of {new} leaves does not extend the one of {old} I cosigned: history was rewritten")
+
+
+def _roots(old: int, new: int, path: Sequence[bytes]) -> tuple[bytes, bytes] | None:
+    """The old and new roots the path leads to, or None if it cannot be a proof."""
     fn, sn = old - 1, new - 1
     while fn % 2 == 1:
         fn, sn = fn >> 1, sn >> 1
     fr = sr = path[0]
     for c in path[1:]:
         if sn == 0:
-            raise Refused("the consistency proof is too long")
+            return None
         if fn % 2 == 1 or fn == sn:
             fr, sr = _node(c, fr), _node(c, sr)
             while fn % 2 == 0 and fn != 0:
@@ -70,8 +74,7 @@ def consistent(old: int, new: int, old_root: bytes, new_root: bytes, proof: Sequ
         else:
             sr = _node(sr, c)
         fn, sn = fn >> 1, sn >> 1
-    if sn != 0 or fr != old_root or sr != new_root:
-        raise Refused(f"the tree of {new} leaves does not extend the one of {old} I cosigned: history was rewritten")
+    return (fr, sr) if sn == 0 else None
 
 
 def read_checkpoint(note: str, log_key: str) -> tuple[str, int, bytes]:
@@ -158,7 +161,9 @@ def _http_get(url: str) -> bytes:
 
 
 def _http_post(url: str, body: bytes) -> bytes:
-    request = urllib.request.Request(url, data=body, headers={"Content-Type": "application/json"}, method="POST")
+    request = urllib.request.Request(  # noqa: S310 -- the operator names the log
+        url, data=body, headers={"Content-Type": "application/json"}, method="POST"
+    )
     with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310 -- the operator names the log
         return bytes(response.read())
 
