@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import and_, func, select
 
 from dealflow.evidence import ledger, tree
 from dealflow.evidence.signing import log_key
@@ -127,17 +127,22 @@ class Cosigned:
 
 
 def witness_status() -> list[Cosigned]:
-    """Every registered witness with the largest checkpoint it cosigned (None if none yet)."""
-    status = []
-    for witness in db.session.scalars(select(LedgerWitness).order_by(LedgerWitness.name)):
-        last = db.session.scalar(
-            select(LedgerCosignature)
-            .where(LedgerCosignature.witness_id == witness.id)
-            .order_by(LedgerCosignature.tree_size.desc())
-            .limit(1)
+    """Every registered witness with the largest checkpoint it cosigned (None if none yet), in one query."""
+    last = (
+        select(LedgerCosignature.witness_id, func.max(LedgerCosignature.tree_size).label("size"))
+        .group_by(LedgerCosignature.witness_id)
+        .subquery()
+    )
+    query = (
+        select(LedgerWitness.name, last.c.size, LedgerCosignature.signed_at)
+        .outerjoin(last, last.c.witness_id == LedgerWitness.id)
+        .outerjoin(
+            LedgerCosignature,
+            and_(LedgerCosignature.witness_id == LedgerWitness.id, LedgerCosignature.tree_size == last.c.size),
         )
-        status.append(Cosigned(witness.name, last.tree_size if last else None, last.signed_at if last else None))
-    return status
+        .order_by(LedgerWitness.name)
+    )
+    return [Cosigned(name, size, signed_at) for name, size, signed_at in db.session.execute(query)]
 
 
 def cosigned_note(checkpoint: LedgerCheckpoint) -> str:
