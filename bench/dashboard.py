@@ -354,8 +354,9 @@ def main() -> None:
     if os.environ.get("BENCH_DATABASE_URL"):
         results["postgresql"] = bench("postgresql")
         show("PostgreSQL", results["postgresql"])
-    (BENCH / "dashboard.json").write_text(json.dumps(results, indent=2) + "\n")
-    print(f"\nwritten to {BENCH / 'dashboard.json'}")
+    out = BENCH / os.environ.get("BENCH_OUT", "dashboard.json")
+    out.write_text(json.dumps(results, indent=2) + "\n")
+    print(f"\nwritten to {out}")
 
 
 if __name__ == "__main__":
