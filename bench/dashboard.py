@@ -115,21 +115,22 @@ class Totals:
 
     def count(self, event: SimpleNamespace) -> None:
         rows = rollups.rollup_rows(event)  # the same rows ledger.append adds to, one at a time
-        cents = rows.rollup["amount_usd_cents"]
-        add(self.rollup, tuple(rows.rollup[k] for k in ROLLUP_KEYS), cents)
+        cents, disclosed = rows.rollup["amount_usd_cents"], rows.rollup["disclosed_count"]
+        add(self.rollup, tuple(rows.rollup[k] for k in ROLLUP_KEYS), cents, disclosed)
         for s in rows.slices:
-            add(self.slices, tuple(s[k] for k in SLICE_KEYS), cents)
-        add(self.days, (rows.day["day"], rows.day["kind"], rows.day["is_main_hub"]), 0)
+            add(self.slices, tuple(s[k] for k in SLICE_KEYS), cents, disclosed)
+        add(self.days, (rows.day["day"], rows.day["kind"], rows.day["is_main_hub"]), 0, 0)
 
 
 ROLLUP_KEYS = ("month", "region_code", "is_main_hub", "kind", "investor_origin", "sector_code")
 SLICE_KEYS = ("month", "kind", "dimension", "value")
 
 
-def add(totals: dict[tuple[Any, ...], list[int]], key: tuple[Any, ...], cents: int) -> None:
-    entry = totals.setdefault(key, [0, 0])
+def add(totals: dict[tuple[Any, ...], list[int]], key: tuple[Any, ...], cents: int, disclosed: int) -> None:
+    entry = totals.setdefault(key, [0, 0, 0])
     entry[0] += 1
     entry[1] += cents
+    entry[2] += disclosed
 
 
 EVENT_COLUMNS = (*encoding.EVENT_COLUMNS, "leaf_version", "leaf_index", "amount_public", "salt", "commitment")
@@ -229,7 +230,7 @@ def seed(url: str, count: int) -> tuple[str, float]:
 
 
 def _sums(value: list[int]) -> dict[str, int]:
-    return {"event_count": value[0], "amount_usd_cents": value[1]}
+    return {"event_count": value[0], "amount_usd_cents": value[1], "disclosed_count": value[2]}
 
 
 def _insert_all(model: Any, rows: list[dict[str, Any]]) -> None:

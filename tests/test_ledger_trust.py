@@ -385,3 +385,16 @@ def test_checkpoints_are_batched_and_append_only(app: Flask, monkeypatch: pytest
         db.session.execute(text("UPDATE ledger_checkpoint SET root_hash = 'x'"))
     with pytest.raises(DatabaseError, match="append-only"), db.session.begin_nested():
         db.session.execute(text("DELETE FROM ledger_tree_node"))
+
+
+def test_the_money_figures_say_how_many_closes_disclosed_their_amount(client: FlaskClient, runner: Any) -> None:
+    for n in range(8):
+        startup = listed(region_code="KZ-43" if n % 2 else "KZ-71", name=f"Closed {n}")
+        close(match(ready_investor(), startup), "100000", publish=n != 4)
+    page = client.get("/evidence/").get_data(as_text=True)
+    assert "Disclosed amounts: $700,000 across 7 of 8 closes." in page
+    assert verify_output(runner)[0] == 0
+    db.session.execute(text("UPDATE ledger_slice SET disclosed_count = 4 WHERE disclosed_count = 3"))
+    code, output = verify_output(runner)
+    assert code == 1
+    assert "it counts 4 published amounts where the events have 3" in output

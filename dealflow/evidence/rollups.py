@@ -42,7 +42,8 @@ def rollup_rows(event: Any) -> RollupRows:
     """The rollup, slice and day rows (with this event's count and published cents) an event adds to."""
     month = counters.month_of(event.occurred_at)
     origin = FOREIGN if event.is_foreign else DOMESTIC
-    cents = amount_cents(published_amount(event))
+    published = published_amount(event)
+    cents, disclosed = amount_cents(published), int(published is not None)
     region, sector = event.region_code or "", event.sector_code or ""
     values = {"region": region, "hub": "main" if event.is_main_hub else "other", "origin": origin, "sector": sector}
     return RollupRows(
@@ -55,6 +56,7 @@ def rollup_rows(event: Any) -> RollupRows:
             "sector_code": sector,
             "event_count": 1,
             "amount_usd_cents": cents,
+            "disclosed_count": disclosed,
         },
         slices=[
             {
@@ -64,6 +66,7 @@ def rollup_rows(event: Any) -> RollupRows:
                 "value": values[dimension],
                 "event_count": 1,
                 "amount_usd_cents": cents,
+                "disclosed_count": disclosed,
             }
             for dimension in DIMENSIONS
         ],
@@ -79,8 +82,8 @@ def rollup_rows(event: Any) -> RollupRows:
 def count_event(event: Any) -> None:
     """Add one event to the rollup, slice and day rows, in the appending transaction."""
     rows = rollup_rows(event)
-    counters.add_to(LedgerRollup, [rows.rollup], ["event_count", "amount_usd_cents"])
-    counters.add_to(LedgerSlice, rows.slices, ["event_count", "amount_usd_cents"])
+    counters.add_to(LedgerRollup, [rows.rollup], list(_COUNTED))
+    counters.add_to(LedgerSlice, rows.slices, list(_COUNTED))
     counters.add_to(LedgerDay, [rows.day], ["event_count"])
 
 
@@ -103,7 +106,8 @@ class Tally:
         month, kind, main = date(at.year, at.month, 1), event.kind, bool(event.is_main_hub)
         origin = FOREIGN if event.is_foreign else DOMESTIC
         region, sector = event.region_code or "", event.sector_code or ""
-        cents = amount_cents(published_amount(event))
+        published = published_amount(event)
+        cents, disclosed = amount_cents(published), int(published is not None)
         rollup, slices, days = (self.rows[name] for name in ROLLUP_TABLES)
         for rows, key in (
             (rollup, (month, region, main, kind, origin, sector)),
@@ -114,10 +118,11 @@ class Tally:
         ):
             counted = rows.get(key)
             if counted is None:
-                rows[key] = [1, cents]
+                rows[key] = [1, cents, disclosed]
             else:
                 counted[0] += 1
                 counted[1] += cents
+                counted[2] += disclosed
         day = (at.date(), kind, main)
         days[day] = [days[day][0] + 1] if day in days else [1]
 
@@ -135,11 +140,11 @@ class Tally:
                 held, expected = stored.get(key, zero), rebuilt.get(key, zero)
                 if held != expected:
                     row = ", ".join(f"{c.name} {_plain(v)}" for c, v in zip(key_columns, key, strict=True))
-                    return table, row, f"it holds {_counted(held)} where the events add up to {_counted(expected)}"
+                    return table, row, _difference(held, expected)
         return None
 
 
-_COUNTED = ("event_count", "amount_usd_cents")
+_COUNTED = ("event_count", "amount_usd_cents", "disclosed_count")
 _ROLLUPS: tuple[tuple[str, type[Base], tuple[str, ...]], ...] = (
     ("ledger_rollup", LedgerRollup, _COUNTED),
     ("ledger_slice", LedgerSlice, _COUNTED),
@@ -155,6 +160,13 @@ def _plain(value: Any) -> str:
         if isinstance(value, bool)
         else str(value)
     )
+
+
+def _difference(held: Sequence[int], expected: Sequence[int]) -> str:
+    """What a rollup row holds against what the events add up to, in words."""
+    if held[:2] == expected[:2]:
+        return f"it counts {held[2]} published amounts where the events have {expected[2]}"
+    return f"it holds {_counted(held[:2])} where the events add up to {_counted(expected[:2])}"
 
 
 def _counted(values: Sequence[int]) -> str:

@@ -231,6 +231,8 @@ class LedgerRollup(Base):
     sector_code: Mapped[str] = mapped_column(String(32), primary_key=True)
     event_count: Mapped[int] = mapped_column(BigInteger)
     amount_usd_cents: Mapped[int] = mapped_column(BigInteger)
+    # How many of the events published their amount (a close both sides agreed to disclose).
+    disclosed_count: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
 
 
 class LedgerSlice(Base):
@@ -248,6 +250,7 @@ class LedgerSlice(Base):
     value: Mapped[str] = mapped_column(String(32), primary_key=True)
     event_count: Mapped[int] = mapped_column(BigInteger)
     amount_usd_cents: Mapped[int] = mapped_column(BigInteger)
+    disclosed_count: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
 
 
 class LedgerDay(Base):

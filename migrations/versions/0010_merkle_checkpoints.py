@@ -31,6 +31,9 @@ def upgrade():
     op.add_column(
         "match_progress", sa.Column("publish_amount", sa.Boolean(), server_default=sa.false(), nullable=False)
     )
+    for table in ("ledger_rollup", "ledger_slice"):  # how many of the counted events published their amount
+        op.add_column(table, sa.Column("disclosed_count", sa.BigInteger(), server_default="0", nullable=False))
+        op.execute(f"UPDATE {table} SET disclosed_count = event_count WHERE amount_usd_cents > 0")  # v1: all public
     op.add_column("ledger_head", sa.Column("tree_size", sa.BigInteger(), server_default="0", nullable=False))
     op.create_table(
         "ledger_tree_node",
@@ -85,6 +88,9 @@ def downgrade():
     op.drop_table("ledger_witness")
     op.drop_table("ledger_checkpoint")
     op.drop_table("ledger_tree_node")
+    for table in ("ledger_rollup", "ledger_slice"):
+        with op.batch_alter_table(table) as batch_op:
+            batch_op.drop_column("disclosed_count")
     with op.batch_alter_table("match_progress") as batch_op:
         batch_op.drop_column("publish_amount")
     with op.batch_alter_table("ledger_head") as batch_op:
