@@ -127,10 +127,14 @@ def export_ledger_command(out: Path) -> None:
 
 
 @ledger_cli.command("checkpoint")
-def checkpoint_command() -> None:
-    """Sign a checkpoint of the tree as it is now (the periodic job calls issue_checkpoint_if_due instead)."""
-    checkpoint = checkpoints.issue_checkpoint()
+@click.option("--if-due", is_flag=True, help="Only if the tree grew and the last one is old enough (for cron).")
+def checkpoint_command(if_due: bool) -> None:
+    """Sign a checkpoint of the tree as it is now, and print it (the periodic job calls issue_checkpoint_if_due)."""
+    checkpoint = checkpoints.issue_checkpoint_if_due() if if_due else checkpoints.issue_checkpoint()
     db.session.commit()
+    if checkpoint is None:
+        click.echo("No checkpoint due: the tree has not grown, or the last one is recent.")
+        return
     click.echo(checkpoint.note, nl=False)
 
 

@@ -23,12 +23,20 @@ from flask.testing import FlaskClient
 from sqlalchemy import select, text
 from sqlalchemy.exc import DatabaseError
 
-from dealflow.evidence import checkpoints, encoding, opendata, verification
+from dealflow.evidence import checkpoints, encoding, opendata, rollups, verification
 from dealflow.evidence.signing import log_key
 from dealflow.evidence.verify_export import Broken, check_consistency, leaf_hash, root_from_inclusion, verify_checkpoint
 from dealflow.evidence.witness import Refused
 from dealflow.extensions import db
-from dealflow.models import IntroRequest, LedgerCheckpoint, LedgerCosignature, LedgerHead, MatchEvent, utcnow
+from dealflow.models import (
+    IntroRequest,
+    LedgerCheckpoint,
+    LedgerCosignature,
+    LedgerHead,
+    LedgerTreeNode,
+    MatchEvent,
+    utcnow,
+)
 from tests.conftest import Auth
 from tests.factories import PASSWORD
 from tests.ledger_attacks import LOG, drop_append_only, forge_event, rebuild, witness_over
@@ -398,3 +406,50 @@ def test_the_money_figures_say_how_many_closes_disclosed_their_amount(client: Fl
     code, output = verify_output(runner)
     assert code == 1
     assert "it counts 4 published amounts where the events have 3" in output
+
+
+def test_the_v1_chain_stays_as_it_was_and_the_tree_begins_by_committing_to_its_head(
+    runner: Any, tmp_path: Path
+) -> None:
+    """Two events of the first chain (written as 0007's code wrote them), then the v2 appends."""
+    head = db.session.get(LedgerHead, 1)
+    assert head is not None
+    previous = encoding.GENESIS_HASH
+    for seq in (1, 2):
+        old = MatchEvent(
+            seq=seq, event_id=f"{seq:032x}", occurred_at=utcnow() - timedelta(days=400 - seq), kind="intro_requested",
+            region_code="KZ-43", is_main_hub=False, sector_code="agritech", stage_code="seed",
+            investor_country="DE", is_foreign=True, investor_kind="angel", amount_usd=None, leaf_version=1,
+            prev_hash=previous,
+        )  # fmt: skip
+        old.hash = previous = encoding.event_hash(encoding.public_fields(old), previous)
+        db.session.add(old)
+        db.session.flush()
+        rollups.count_event(old)
+    head.event_count, head.head_hash, head.updated_at = 2, previous, utcnow() - timedelta(days=398)
+    db.session.flush()
+    match()
+    assert [e.leaf_index for e in events()] == [None, None, 1, 2]
+    anchor = encoding.canonical(encoding.anchor_document(2, previous))
+    stored = db.session.scalar(select(LedgerTreeNode.hash).where(LedgerTreeNode.level == 0, LedgerTreeNode.index == 0))
+    assert stored == leaf_hash(anchor).hex()
+    code, output = verify_output(runner)
+    assert code == 0, output
+    assert "Ledger OK: 4 events" in output
+    assert "Tree OK: 3 leaves" in output
+    assert runner.invoke(args=["ledger", "export", "--out", str(tmp_path)]).exit_code == 0
+    exported = json.loads((tmp_path / "events.json").read_text(encoding="utf-8"))
+    assert exported[0]["investor_country"] == "DE"
+    assert "v" not in exported[0]
+    assert exported[2]["v"] == 2
+    for args in ((), (str(tmp_path / "events.csv"),)):
+        checked = subprocess.run(
+            [sys.executable, str(tmp_path / "verify.py"), *args],
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=60,
+        )
+        assert checked.returncode == 0, checked.stdout + checked.stderr
+        assert f"OK: 4 events, head hash {events()[-1].hash}" in checked.stdout
+        assert "Checkpoint: signed by the log's key, and it names this tree." in checked.stdout

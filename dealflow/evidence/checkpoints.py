@@ -31,10 +31,12 @@ def checkpoint_text(origin: str, size: int, root: bytes) -> str:
 
 
 def latest_checkpoint() -> LedgerCheckpoint | None:
+    """The largest checkpoint signed so far (what witnesses and clients start from)."""
     return db.session.scalar(select(LedgerCheckpoint).order_by(LedgerCheckpoint.tree_size.desc()).limit(1))
 
 
 def checkpoint_of_size(size: int) -> LedgerCheckpoint | None:
+    """An earlier checkpoint, which a client compares with what it saved."""
     return db.session.get(LedgerCheckpoint, size)
 
 

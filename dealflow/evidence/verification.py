@@ -25,7 +25,6 @@ from dealflow.evidence.encoding import (
     commitment_of,
     event_hash,
     format_time,
-    leaf_data,
     leaf_fields,
     public_fields,
 )
@@ -137,7 +136,8 @@ class Pass:
             self._grow(canonical(anchor_document(self.count - 1, self.previous)))
         if commitment_of(row) != row.commitment:
             return "its private fields (stage, investor, exact time or amount) do not match its commitment"
-        if event_hash(leaf_fields(row), row.prev_hash) != row.hash:
+        fields = leaf_fields(row)
+        if event_hash(fields, row.prev_hash) != row.hash:
             return "its fields do not match its hash (the row was changed)"
         if row.leaf_index != self.tree.size:
             return (
@@ -149,7 +149,7 @@ class Pass:
                 f"{format_time(self.last_time)}: it was back-dated or reordered"
             )
         self.last_time, self.last_seq = row.occurred_at, row.seq
-        return self._grow(leaf_data(row))
+        return self._grow(canonical(fields))
 
     def _grow(self, data: bytes) -> str | None:
         assert self.tree is not None  # noqa: S101 -- set by the caller
