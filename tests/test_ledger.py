@@ -20,7 +20,7 @@ from flask import Flask
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import DatabaseError
 
-from dealflow.evidence import encoding, ledger, rollups, verification
+from dealflow.evidence import checkpoints, encoding, ledger, rollups, verification
 from dealflow.evidence.counters import month_of
 from dealflow.extensions import db
 from dealflow.models import (
@@ -349,13 +349,14 @@ def race_app(test_databases: TestDatabase, tmp_path_factory: pytest.TempPathFact
 
 @pytest.mark.own_database
 def test_twenty_concurrent_appends_leave_one_valid_chain(race_app: Flask) -> None:
+    """Twenty appends and five checkpoint signings at once: one chain, one tree, every checkpoint a prefix of it."""
     with race_app.app_context():
         intro = match()
         db.session.commit()
         intro_id = intro.id
 
-    writers = 20
-    start = threading.Barrier(writers, timeout=30)
+    writers, signers = 20, 5
+    start = threading.Barrier(writers + signers, timeout=30)
     failures: list[BaseException] = []
 
     def append() -> None:
@@ -371,7 +372,18 @@ def test_twenty_concurrent_appends_leave_one_valid_chain(race_app: Flask) -> Non
                 failures.append(exc)
                 db.session.rollback()
 
+    def sign() -> None:
+        with race_app.test_request_context(method="POST"):
+            try:
+                start.wait()
+                checkpoints.issue_checkpoint()
+                db.session.commit()
+            except Exception as exc:  # reported by the assertion below
+                failures.append(exc)
+                db.session.rollback()
+
     threads = [threading.Thread(target=append) for _ in range(writers)]
+    threads += [threading.Thread(target=sign) for _ in range(signers)]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -382,8 +394,11 @@ def test_twenty_concurrent_appends_leave_one_valid_chain(race_app: Flask) -> Non
         report = verification.verify_chain()
         assert report.ok, report
         assert report.event_count == 2 + writers
+        assert report.tree_size == 1 + 2 + writers  # the anchor leaf, then one leaf per event
+        assert 1 <= report.checkpoints <= signers
         chained = db.session.scalars(select(MatchEvent).order_by(MatchEvent.seq)).all()
         assert [e.seq for e in chained] == list(range(1, 2 + writers + 1))
+        assert [e.leaf_index for e in chained] == list(range(1, 2 + writers + 1))
         assert len({e.prev_hash for e in chained}) == len(chained)
         meetings = db.session.scalar(
             select(func.sum(LedgerSlice.event_count)).where(
