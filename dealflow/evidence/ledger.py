@@ -9,10 +9,14 @@ encoding.py, the tree in tree.py, checkpoints in checkpoints.py, verification in
 from __future__ import annotations
 
 import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 
+from flask import current_app
 from sqlalchemy import select
 
 from dealflow.evidence import rollups, tree
@@ -68,9 +72,27 @@ def ensure_anchor(head: LedgerHead) -> None:
         head.tree_size = 1
 
 
+_simulated_now: ContextVar[datetime | None] = ContextVar("ledger_simulated_now", default=None)
+
+
+@contextmanager
+def simulated_clock(at: datetime) -> Iterator[None]:
+    """The demo's 18 months of history, appended oldest first as if at `at`; refused in production.
+
+    Not an argument of `append`: no caller can date an event, and times still never decrease.
+    """
+    if current_app.config.get("ENV_NAME") == "production":
+        raise RuntimeError("the ledger's clock is never simulated in production")
+    token = _simulated_now.set(at)
+    try:
+        yield
+    finally:
+        _simulated_now.reset(token)
+
+
 def append_time(head: LedgerHead) -> datetime:
     """Now, in whole seconds, or the previous event's time if the clock went back: time never decreases."""
-    now = utcnow().astimezone(UTC).replace(microsecond=0)
+    now = (_simulated_now.get() or utcnow()).astimezone(UTC).replace(microsecond=0)
     return max(now, head.updated_at) if head.updated_at is not None else now
 
 
