@@ -6,7 +6,9 @@ same at a million leaves as at ten. The hashing and the proof shapes are in merk
 
 from __future__ import annotations
 
-from sqlalchemy import insert, select
+from collections import defaultdict
+
+from sqlalchemy import insert, select, union_all
 
 from dealflow.evidence import merkle
 from dealflow.extensions import db
@@ -20,19 +22,21 @@ class TreeError(RuntimeError):
 def fetch_nodes(wanted: set[merkle.Node]) -> dict[merkle.Node, bytes]:
     """The stored hashes of these nodes, in one query; TreeError naming the first one missing.
 
-    `level IN (…) AND index IN (…)` is answered from the primary key on both databases (a probe per pair,
-    where an OR of pairs makes SQLite scan the table); the few extra pairs it returns are dropped here.
+    One `level = L AND index IN (…)` branch per level, joined by UNION ALL: each is a primary-key probe on
+    both databases (an OR of the branches makes SQLite scan the table; IN × IN makes PostgreSQL probe every pair).
     """
     if not wanted:
         return {}
-    levels = sorted({level for level, _ in wanted})
-    indexes = sorted({index for _, index in wanted})
-    rows = db.session.execute(
-        select(LedgerTreeNode.level, LedgerTreeNode.index, LedgerTreeNode.hash).where(
-            LedgerTreeNode.level.in_(levels), LedgerTreeNode.index.in_(indexes)
-        )
-    )
-    found = {(level, index): bytes.fromhex(value) for level, index, value in rows if (level, index) in wanted}
+    by_level: dict[int, list[int]] = defaultdict(list)
+    for level, index in wanted:
+        by_level[level].append(index)
+    columns = (LedgerTreeNode.level, LedgerTreeNode.index, LedgerTreeNode.hash)
+    branches = [
+        select(*columns).where(LedgerTreeNode.level == level, LedgerTreeNode.index.in_(indexes))
+        for level, indexes in sorted(by_level.items())
+    ]
+    query = branches[0] if len(branches) == 1 else union_all(*branches)
+    found = {(level, index): bytes.fromhex(value) for level, index, value in db.session.execute(query)}
     missing = sorted(wanted - found.keys())
     if missing:
         level, index = missing[0]
