@@ -31,6 +31,7 @@ from dealflow.demo_texts import (
     REPLIES,
     SECTOR_TAGLINES,
 )
+from dealflow.evidence import ledger
 from dealflow.extensions import db
 from dealflow.matches import services as matches
 from dealflow.models import (
@@ -518,17 +519,23 @@ def _plan_deal(
     if rng.random() > 0.7:
         return
     amount = Decimal(rng.choice([25, 50, 75, 100, 150, 250, 400, 600])) * 1000
-    step(closed, lambda at: _close(investor, holder, amount, at))
+    publish = rng.random() < 0.8  # most demo deals agree to publish their amount; the rest stay committed
+    step(closed, lambda at: _close(investor, holder, amount, at, publish))
     confirm = closed + timedelta(days=rng.uniform(1, 5))
     if rng.random() < 0.9:
-        step(confirm, lambda at: matches.decide_close(startup.owner, holder["close"], confirmed=True, at=at))
+        step(
+            confirm,
+            lambda at: matches.decide_close(
+                startup.owner, holder["close"], confirmed=True, publish_amount=publish, at=at
+            ),
+        )
 
 
 def _progress(user: User, intro: IntroRequest, kind: ProgressKind, at: datetime) -> None:
     matches.log_progress(user, intro, kind, occurred_on=at.date(), note=None, at=at)
 
 
-def _close(investor: User, holder: dict[str, Any], amount: Decimal, at: datetime) -> None:
+def _close(investor: User, holder: dict[str, Any], amount: Decimal, at: datetime, publish: bool) -> None:
     progress = matches.log_progress(
         investor,
         holder["intro"],
@@ -538,6 +545,7 @@ def _close(investor: User, holder: dict[str, Any], amount: Decimal, at: datetime
         amount=amount,
         currency=Currency.USD,
         instrument=Instrument.EQUITY,
+        publish_amount=publish,
         at=at,
     )
     holder["close"] = progress
@@ -560,7 +568,8 @@ def _seed_intros(report: SeedReport, investors: list[User]) -> None:
             if rng.random() < busy:
                 _plan_intro(rng, investor, startup, now, plan)
     for at, _order, action in sorted(plan, key=lambda item: (item[0], item[1])):
-        action(at)
+        with ledger.simulated_clock(at):
+            action(at)
     report.created["intros"] = len(db.session.scalars(select(IntroRequest.id)).all())
     pending = db.session.scalar(select(IntroRequest.id).where(IntroRequest.status == IntroStatus.PENDING).limit(1))
     if pending is None and listed:  # a founder's inbox always shows one request to answer

@@ -20,7 +20,7 @@ from flask import Flask
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import DatabaseError
 
-from dealflow.evidence import ledger
+from dealflow.evidence import checkpoints, encoding, ledger, rollups, verification
 from dealflow.evidence.counters import month_of
 from dealflow.extensions import db
 from dealflow.models import (
@@ -61,13 +61,13 @@ def test_the_canonical_encoding_is_the_documented_one() -> None:
         "investor_kind": "angel",
         "amount_usd": None,
     }
-    encoded = ledger.canonical_bytes(fields, ledger.GENESIS_HASH)
+    encoded = encoding.canonical_bytes(fields, encoding.GENESIS_HASH)
     assert encoded.startswith(b'{"amount_usd":null,"event_id":"0f0f')
     assert b" " not in encoded
     assert b'"is_foreign":true,"is_main_hub":false,"kind":"intro_accepted"' in encoded
     tail = b'","region_code":"KZ-43","sector_code":"agritech","seq":1,"stage_code":"seed"}'
     assert encoded.endswith(b'"prev_hash":"' + b"0" * 64 + tail)
-    assert ledger.event_hash(fields, ledger.GENESIS_HASH) == hashlib.sha256(encoded).hexdigest()
+    assert encoding.event_hash(fields, encoding.GENESIS_HASH) == hashlib.sha256(encoded).hexdigest()
 
 
 def test_each_event_holds_snapshots_and_is_chained_to_the_one_before() -> None:
@@ -85,7 +85,7 @@ def test_each_event_holds_snapshots_and_is_chained_to_the_one_before() -> None:
     )
     assert (first.investor_country, first.is_foreign, first.investor_kind) == ("DE", True, "vc_fund")
     assert third.amount_usd == Decimal("250000.50")
-    assert first.prev_hash == ledger.GENESIS_HASH
+    assert first.prev_hash == encoding.GENESIS_HASH
     assert second.prev_hash == first.hash
     assert third.prev_hash == second.hash
     assert len({e.event_id for e in (first, second, third)}) == 3
@@ -95,7 +95,7 @@ def test_each_event_holds_snapshots_and_is_chained_to_the_one_before() -> None:
     assert (head.event_count, head.head_hash) == (3, third.hash)
     links = db.session.scalars(select(MatchEventLink).order_by(MatchEventLink.event_seq)).all()
     assert [(link.startup_id, link.investor_id) for link in links] == [(startup.id, investor.id)] * 3
-    report = ledger.verify_chain()
+    report = verification.verify_chain()
     assert report.ok
     assert (report.event_count, report.head_hash) == (3, third.hash)
 
@@ -106,7 +106,7 @@ def test_later_profile_edits_do_not_change_recorded_events() -> None:
     startup.region_code = "KZ-71"
     db.session.flush()
     assert {e.region_code for e in events()} == {"KZ-61"}
-    assert ledger.verify_chain().ok
+    assert verification.verify_chain().ok
 
 
 @pytest.mark.parametrize(
@@ -123,7 +123,7 @@ def test_the_database_refuses_to_change_or_delete_ledger_rows(statement: str) ->
     with pytest.raises(DatabaseError, match="append-only"), db.session.begin_nested():
         db.session.execute(text(statement))
     assert [e.region_code for e in events()] == ["KZ-43", "KZ-43"]
-    assert ledger.verify_chain().ok
+    assert verification.verify_chain().ok
 
 
 def drop_append_only_trigger() -> None:
@@ -171,14 +171,14 @@ def test_verify_checks_the_events_up_to_the_head_it_read_first() -> None:
         match(startup=listed(name=f"Before {n}"))
     head = ledger.current_head()
     match(startup=listed(name="Appended during the scan"))  # commits after the head was read
-    report = ledger.verify_chain(head)
+    report = verification.verify_chain(head)
     assert report.ok, report.lines()
     assert (report.event_count, report.head_hash) == (4, head.head_hash)
 
     third = events()[2]
     drop_append_only_trigger()
     db.session.execute(text("UPDATE match_event SET sector_code = 'fintech' WHERE seq = 3"))
-    broken = ledger.verify_chain(head)
+    broken = verification.verify_chain(head)
     assert (broken.broken_seq, broken.broken_event_id) == (3, third.event_id)
     assert "do not match its hash" in (broken.problem or "")
 
@@ -251,7 +251,7 @@ def test_every_append_adds_to_the_rollups_in_the_same_transaction() -> None:
     for e in events():
         key = (month_of(e.occurred_at), e.region_code, e.kind, "foreign" if e.is_foreign else "domestic", e.sector_code)
         raw[key] += 1
-        cents[key] += ledger.amount_cents(e.amount_usd)
+        cents[key] += rollups.amount_cents(e.amount_usd)
     rollup = {
         (r.month, r.region_code, r.kind, r.investor_origin, r.sector_code): (r.event_count, r.amount_usd_cents)
         for r in db.session.scalars(select(LedgerRollup))
@@ -293,13 +293,14 @@ def test_the_export_holds_public_fields_only_and_its_verifier_needs_nothing_else
     close(intro, "77000")
     out = tmp_path / "open-data"
     result = runner.invoke(args=["ledger", "export", "--out", str(out)])
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == 0, (result.output, result.exception)
     assert {p.name for p in out.iterdir()} >= {
         "events.csv", "events.json", "rollup.csv", "slices.json", "funnel.csv", "head.json", "verify.py", "README.md",
+        "checkpoint.txt", "log-key.txt", "witness.py",
     }  # fmt: skip
     with (out / "events.csv").open(encoding="utf-8") as handle:
         rows = list(csv.DictReader(handle))
-    assert list(rows[0]) == list(ledger.EVENT_COLUMNS)
+    assert list(rows[0]) == list(encoding.EXPORT_COLUMNS)
     assert [r["kind"] for r in rows] == ["intro_requested", "intro_accepted", "investment_closed"]
     assert rows[2]["amount_usd"] == "77000.00"
     everything = "".join(p.read_text(encoding="utf-8") for p in out.iterdir() if p.suffix in (".csv", ".json"))
@@ -312,21 +313,23 @@ def test_the_export_holds_public_fields_only_and_its_verifier_needs_nothing_else
         ok = run_verifier(out, *args)
         assert ok.returncode == 0, ok.stdout + ok.stderr
         assert f"OK: 3 events, head hash {head['head_hash']}" in ok.stdout
+        assert "Tree: 4 leaves" in ok.stdout
+        assert "Checkpoint: signed by the log's key, and it names this tree." in ok.stdout
 
     (out / "events.csv").write_text(
         (out / "events.csv").read_text(encoding="utf-8").replace("77000.00", "7700000.00"), encoding="utf-8"
     )
     broken = run_verifier(out, str(out / "events.csv"))
     assert broken.returncode == 1
-    assert "BROKEN at event #3" in broken.stdout
+    assert "BROKEN: event #3 does not match its hash" in broken.stdout
     exported = (out / "events.json").read_text(encoding="utf-8")
     assert exported.count("\n") == 5  # "[", one line per event, "]"
     (out / "events.json").write_text(exported.replace('"77000.00"', '"77.00"'), encoding="utf-8")
-    assert "BROKEN at event #3" in run_verifier(out).stdout
+    assert "BROKEN: event #3 does not match its hash" in run_verifier(out).stdout
     records = json.loads(exported)
     records[0]["region_code"] = "KZ-71"
     (out / "events.json").write_text(json.dumps(records), encoding="utf-8")  # another layout of the same array
-    assert "BROKEN at event #1" in run_verifier(out).stdout
+    assert "BROKEN: event #1 does not match its hash" in run_verifier(out).stdout
     (out / "events.json").write_text(json.dumps(json.loads(exported), indent=2), encoding="utf-8")
     assert "OK: 3 events" in run_verifier(out).stdout
 
@@ -348,13 +351,14 @@ def race_app(test_databases: TestDatabase, tmp_path_factory: pytest.TempPathFact
 
 @pytest.mark.own_database
 def test_twenty_concurrent_appends_leave_one_valid_chain(race_app: Flask) -> None:
+    """Twenty appends and five checkpoint signings at once: one chain, one tree, every checkpoint a prefix of it."""
     with race_app.app_context():
         intro = match()
         db.session.commit()
         intro_id = intro.id
 
-    writers = 20
-    start = threading.Barrier(writers, timeout=30)
+    writers, signers = 20, 5
+    start = threading.Barrier(writers + signers, timeout=30)
     failures: list[BaseException] = []
 
     def append() -> None:
@@ -370,7 +374,18 @@ def test_twenty_concurrent_appends_leave_one_valid_chain(race_app: Flask) -> Non
                 failures.append(exc)
                 db.session.rollback()
 
+    def sign() -> None:
+        with race_app.test_request_context(method="POST"):
+            try:
+                start.wait()
+                checkpoints.issue_checkpoint()
+                db.session.commit()
+            except Exception as exc:  # reported by the assertion below
+                failures.append(exc)
+                db.session.rollback()
+
     threads = [threading.Thread(target=append) for _ in range(writers)]
+    threads += [threading.Thread(target=sign) for _ in range(signers)]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -378,11 +393,14 @@ def test_twenty_concurrent_appends_leave_one_valid_chain(race_app: Flask) -> Non
 
     assert failures == []
     with race_app.app_context():
-        report = ledger.verify_chain()
+        report = verification.verify_chain()
         assert report.ok, report
         assert report.event_count == 2 + writers
+        assert report.tree_size == 1 + 2 + writers  # the anchor leaf, then one leaf per event
+        assert 1 <= report.checkpoints <= signers
         chained = db.session.scalars(select(MatchEvent).order_by(MatchEvent.seq)).all()
         assert [e.seq for e in chained] == list(range(1, 2 + writers + 1))
+        assert [e.leaf_index for e in chained] == list(range(1, 2 + writers + 1))
         assert len({e.prev_hash for e in chained}) == len(chained)
         meetings = db.session.scalar(
             select(func.sum(LedgerSlice.event_count)).where(
@@ -426,11 +444,11 @@ def test_verify_reads_one_snapshot_while_events_are_appended(snapshot_app: Flask
         writer.join(timeout=30)
 
     with race_app.app_context():
-        report = ledger.verify_ledger(after_head=append_elsewhere)
+        report = verification.verify_ledger(after_head=append_elsewhere)
     assert appended == [3]
     assert report.ok, report.lines()  # under READ COMMITTED the rollups would already hold the third event
     assert (report.event_count, report.rollups_checked) == (2, True)
     with race_app.app_context():
-        again = ledger.verify_ledger()
+        again = verification.verify_ledger()
     assert again.ok, again.lines()
     assert again.event_count == 3

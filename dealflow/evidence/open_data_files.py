@@ -10,18 +10,18 @@ from pathlib import Path
 
 from flask import current_app
 
-from dealflow.evidence import ledger
+from dealflow.evidence import ledger, opendata
 
 FORMATS = ("csv", "json")
 
 
-def chunks(head: ledger.Head, dataset: ledger.Dataset, fmt: str) -> Iterator[str]:
+def chunks(head: ledger.Head, dataset: opendata.Dataset, fmt: str) -> Iterator[str]:
     """A dataset as of the head, as CSV or JSON text in pieces."""
-    records = dataset.records(ledger.OpenData(head))
-    return ledger.csv_chunks(dataset.columns, records) if fmt == "csv" else ledger.json_chunks(records)
+    records = dataset.records(opendata.OpenData(head))
+    return opendata.csv_chunks(dataset.columns, records) if fmt == "csv" else opendata.json_chunks(records)
 
 
-def aggregate_file(head: ledger.Head, dataset: ledger.Dataset, fmt: str) -> Path:
+def aggregate_file(head: ledger.Head, dataset: opendata.Dataset, fmt: str) -> Path:
     """An aggregate file as of this head, computed once (seconds at a million events) and then served from disk.
 
     The files of one head never change, so every worker and every later download shares them; those of
@@ -47,7 +47,7 @@ def refresh_aggregate_files() -> list[Path]:
     head = ledger.current_head()
     return [
         aggregate_file(head, dataset, fmt)
-        for dataset in ledger.DATASETS
+        for dataset in opendata.DATASETS
         if dataset.name != "events"  # streamed as read, never stored
         for fmt in FORMATS
     ]

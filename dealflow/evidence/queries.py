@@ -18,8 +18,9 @@ from sqlalchemy import func, select
 
 from dealflow.evidence import privacy
 from dealflow.evidence.counters import APPROVED, SUBMITTED
-from dealflow.evidence.ledger import DOMESTIC, FOREIGN, Head, current_head
+from dealflow.evidence.ledger import Head, current_head
 from dealflow.evidence.privacy import Shown
+from dealflow.evidence.rollups import DOMESTIC, FOREIGN
 from dealflow.extensions import db
 from dealflow.models import EventKind, LedgerDay, LedgerSlice, StartupFunnel
 from dealflow.parsing import parse_int
@@ -108,12 +109,21 @@ class Figures:
     matched: int = 0
     closed: int = 0
     closed_cents: int = 0
+    closed_disclosed: int = 0  # closes whose amount both sides published (closed_cents sums only those)
     submitted: int = 0
     approved: int = 0
     # what the page shows of each count above ("closed_cents" the sum of money): the number, "<3" or "x"
     shown: dict[str, Shown] = field(default_factory=dict)
 
-    def add(self, kind: str, count: int, cents: int) -> None:
+    @property
+    def shown_disclosed(self) -> Shown:
+        """How many closes published their amount, as shown: hidden with the closes, "<3" when 1 or 2."""
+        closes = self.shown.get("closed", self.closed)
+        if isinstance(closes, str):
+            return privacy.HIDDEN
+        return privacy.SUPPRESSED if privacy.is_suppressed(self.closed_disclosed) else self.closed_disclosed
+
+    def add(self, kind: str, count: int, cents: int, disclosed: int = 0) -> None:
         if kind == REQUESTED:
             self.requested += count
         elif kind == MATCHED:
@@ -121,6 +131,7 @@ class Figures:
         elif kind == CLOSED:
             self.closed += count
             self.closed_cents += cents
+            self.closed_disclosed += disclosed
 
 
 @dataclass
@@ -190,15 +201,16 @@ def dashboard(period_key: str | None, today: date) -> Dashboard:
             LedgerSlice.value,
             func.sum(LedgerSlice.event_count),
             func.sum(LedgerSlice.amount_usd_cents),
+            func.sum(LedgerSlice.disclosed_count),
         )
         .where(*in_period)
         .group_by(LedgerSlice.kind, LedgerSlice.dimension, LedgerSlice.value)
     )
-    for kind, dimension, value, count, cents in grouped:
+    for kind, dimension, value, count, cents, disclosed in grouped:
         target = by_dimension.get(dimension, {})
         if value not in target:
             target[value] = Figures(value)
-        target[value].add(kind, int(count or 0), int(cents or 0))
+        target[value].add(kind, int(count or 0), int(cents or 0), int(disclosed or 0))
 
     months = {m: MonthFigures(m.isoformat()) for m in months_between(period.first, period.last)}
     trend = db.session.execute(
@@ -226,7 +238,7 @@ def dashboard(period_key: str | None, today: date) -> Dashboard:
 
     totals = Figures("total")
     for region in regions.values():
-        for name in ("requested", "matched", "closed", "closed_cents", "submitted", "approved"):
+        for name in ("requested", "matched", "closed", "closed_cents", "closed_disclosed", "submitted", "approved"):
             setattr(totals, name, getattr(totals, name) + getattr(region, name))
     this_month = today.replace(day=1)
     board = Dashboard(
