@@ -17,9 +17,19 @@ month's matches and those of them outside the main hubs; a slice and the rollup 
 3. Money follows counts. A sum of money is hidden whenever its count is; a total sum is hidden
    whenever any sum it adds up is; and the same check then runs on the sums of money.
 
-The check follows sums one at a time (as subtraction does), not a full linear-programming audit.
-Figures of different periods (12 months, 3 months, a year, all time, each month in the files) are
-sums of the same months and are not checked against one another: the README says so.
+4. The exact check. Steps 2 and 3 follow sums one at a time, as subtraction does; then every group
+   of figures tied by sums is handed to a solver (`exact`, integer linear programming) with every
+   sum at once, the way a stranger with a solver would: a shown figure is exact, "<3" is 1 or 2,
+   "x" at least 1 (0 for money), an unpublished figure at least 0. Each count of 1 or 2 must still
+   be able to take another whole value (a "<3" both 1 and 2), and, reading the sums alone with every
+   figure not shown at least 0 (the markers not read), 0 or a value of 3 or more; a hidden sum of
+   money of a small count must be able to be 10% lower or higher. Where one is not, the smallest
+   figure shown nearest to it is hidden too, and the check runs again, until none is exposed.
+
+One release is one call of `protect()`: the files (every month) or the page for one period. Figures
+of different releases (12 months, 3 months, a year, all time on the page; each month in the files)
+are sums of the same months and are not checked against one another: the README and the page say
+what that leaves open.
 """
 
 from __future__ import annotations
@@ -29,11 +39,14 @@ from collections.abc import Hashable, Iterable
 from dataclasses import dataclass
 from enum import Enum
 
+from dealflow.evidence import exact
+
 MIN_SHOWN = 3
 SUPPRESSED = "<3"  # a count of 1 or 2
 HIDDEN = "x"  # a figure hidden so that a small count cannot be worked out from the figures around it
 MAX_ROUNDS = 200  # bounds settle in a few rounds; this only guards against a pathological loop
 MAX_TRIALS = 12  # figures tried, nearest first, before simply hiding the nearest
+MONEY_MARGIN = 0.1  # a hidden sum of money of a small count could be at least 10% lower or higher
 
 Key = Hashable
 Shown = int | str
@@ -246,8 +259,59 @@ class _Component:
                 break
             if not self._hide_beside(pinned, low, high) and not self._hide_nearest(pinned[0]):
                 break  # nothing left to hide: every nonzero figure of the component already is
+        self._protect_exactly()
         for key, state in zip(self.keys, self.state, strict=True):
             self.shared_state[key] = state
+
+    # -- the exact pass: every sum at once, as a stranger with a solver would --------------------
+
+    def _protect_exactly(self) -> None:
+        """Hide one more figure beside each exposed small count until the solver finds none exposed."""
+        relations = exact.Relations(
+            len(self.keys), self.lines, whole=not self.owner.money, cap=exact.cap_for(self.values)
+        )
+        while True:
+            exposed = [n for n in self.sensitive if not self.safe(relations, n)]
+            if not exposed or not self._hide_around(exposed):
+                return
+
+    def safe(self, relations: exact.Relations, n: int) -> bool:
+        """Whether the rule holds for one sensitive figure (module docstring, rule 4)."""
+        value = self.values[n]
+        known = [self.prior(m) for m in range(len(self.keys))]
+        if self.state[n] is _State.SHOWN:
+            return False
+        if self.owner.money:
+            if value == 0:
+                return True  # a kind that carries no money: its sums are 0 everywhere, known to all
+            return exact.can_be_other_than(relations, known, n, value, max(1.0, MONEY_MARGIN * value))
+        if not exact.can_be_other_than(relations, known, n, value, 1):
+            return False
+        unread = [(low, low) if low == high else (0.0, math.inf) for low, high in known]
+        return relations.feasible(unread, n, 0, 0) or relations.feasible(unread, n, MIN_SHOWN, math.inf)
+
+    def _hide_around(self, exposed: list[int]) -> bool:
+        """For each exposed figure, hide the smallest shown figure nearest to it (a "<3" widened to "x" if none)."""
+        eased: set[int] = set()
+        hid = False
+        for target in exposed:
+            if any(number in eased for number in self.lines_of[target]):
+                continue  # a figure beside it was just hidden: the next round sees whether that was enough
+            chosen = self._complement(target)
+            if chosen is not None:
+                self.set_state(chosen, _State.HIDDEN)
+                eased.update(self.lines_of[chosen])
+                hid = True
+        return hid
+
+    def _complement(self, target: int) -> int | None:
+        rings = self._rings(target)
+        for wanted in (_State.SHOWN, _State.SMALL):
+            for ring in rings:
+                found = [n for number in ring for n in self._shown_in(self.lines[number], wanted) if n != target]
+                if found:
+                    return min(found, key=lambda n: self.values[n])
+        return target if self._can_hide(target, _State.SMALL) else None
 
     def prior(self, n: int) -> tuple[float, float]:
         """What anyone knows of a figure from its own cell: its number, 1 to 2, at least 1 (0 for money), or nothing."""
