@@ -32,7 +32,6 @@ from dealflow.models import (
     LedgerSlice,
     MatchEvent,
     MatchEventLink,
-    StartupFunnel,
     StartupStatus,
 )
 from tests.conftest import TestDatabase, make_app
@@ -267,16 +266,25 @@ def test_every_append_adds_to_the_rollups_in_the_same_transaction() -> None:
     assert total_cents == 100025 + 50000
 
 
-def test_the_status_machine_counts_the_funnel_once_per_startup() -> None:
+def test_the_status_machine_appends_the_funnel_to_the_ledger_once_per_startup() -> None:
     submitted = startup_in(StartupStatus.SUBMITTED)
     approved = startup_in(StartupStatus.APPROVED)
     startup_in(StartupStatus.DRAFT)
+    events = db.session.scalars(select(MatchEvent).where(MatchEvent.kind.like("startup_%"))).all()
+    assert sorted((e.kind, e.region_code, e.investor_country, e.amount_usd) for e in events) == [
+        ("startup_approved", "KZ-43", None, None),
+        ("startup_submitted", "KZ-43", None, None),
+        ("startup_submitted", "KZ-43", None, None),
+    ]
     rows = {
-        (f.region_code, f.step): f.startup_count
-        for f in db.session.scalars(select(StartupFunnel).where(StartupFunnel.region_code == "KZ-43"))
+        (sl.kind, sl.value): sl.event_count
+        for sl in db.session.scalars(select(LedgerSlice).where(LedgerSlice.dimension == "region"))
     }
-    assert rows == {("KZ-43", "submitted"): 2, ("KZ-43", "approved"): 1}
+    assert rows == {("startup_submitted", "KZ-43"): 2, ("startup_approved", "KZ-43"): 1}
+    origins = {sl.value for sl in db.session.scalars(select(LedgerSlice).where(LedgerSlice.dimension == "origin"))}
+    assert origins == {""}  # no investor: neither domestic nor foreign
     assert submitted.region_code == approved.region_code == "KZ-43"
+    assert ledger.verify_ledger().ok  # the rollups the verifier rebuilds count them the same way
 
 
 def run_verifier(directory: Path, *args: str) -> subprocess.CompletedProcess[str]:

@@ -38,7 +38,7 @@ from dealflow.models import (
     MatchEvent,
     MatchEventLink,
     MatchProgress,
-    StartupFunnel,
+    Startup,
     utcnow,
 )
 from dealflow.reference.data import MAIN_HUB_CODES
@@ -126,7 +126,7 @@ class RollupRows:
 def rollup_rows(event: Any) -> RollupRows:
     """The rollup, slice and day rows (with this event's count and cents) an event adds to."""
     month = counters.month_of(event.occurred_at)
-    origin = FOREIGN if event.is_foreign else DOMESTIC
+    origin = investor_origin(event.kind, bool(event.is_foreign))
     cents = amount_cents(event.amount_usd)
     region, sector = event.region_code or "", event.sector_code or ""
     values = {"region": region, "hub": "main" if event.is_main_hub else "other", "origin": origin, "sector": sector}
@@ -196,29 +196,20 @@ def append(
     at: datetime | None = None,
 ) -> MatchEvent:
     """Add one event with snapshots taken now, chain it to the head, and count it in the rollups."""
-    moment = (at or utcnow()).astimezone(UTC).replace(microsecond=0)
-    head = lock_head()
     startup = intro.startup
     profile = intro.investor.investor_profile
-    country = profile.country if profile else None
     event = MatchEvent(
-        seq=head.event_count + 1,
-        event_id=secrets.token_hex(16),
-        occurred_at=moment,
         kind=kind.value,
         region_code=startup.region_code,
         is_main_hub=startup.region_code in MAIN_HUB_CODES,
         sector_code=startup.sector_code,
         stage_code=startup.stage_code,
-        investor_country=country,
+        investor_country=profile.country if profile else None,
         is_foreign=bool(profile and profile.is_foreign),
         investor_kind=profile.kind.value if profile and profile.kind else None,
         amount_usd=Decimal(amount_usd).quantize(CENT) if amount_usd is not None else None,
-        prev_hash=head.head_hash,
     )
-    event.hash = event_hash(public_fields(event), event.prev_hash)
-    db.session.add(event)
-    db.session.flush()
+    _chain(event, at)
     db.session.add(
         MatchEventLink(
             event_seq=event.seq,
@@ -228,12 +219,57 @@ def append(
             progress_id=progress.id if progress else None,
         )
     )
+    db.session.flush()
+    return event
+
+
+# -- startups submitted and approved: the funnel's first steps, in the ledger too (issue 13) -----
+
+STARTUP_STEPS = {EventKind.STARTUP_SUBMITTED.value: "submitted", EventKind.STARTUP_APPROVED.value: "approved"}
+
+
+def append_startup_step(kind: EventKind, startup: Startup, *, at: datetime | None = None) -> MatchEvent:
+    """A startup first submitted or approved, chained like a match so the funnel is checkable: no investor."""
+    if kind.value not in STARTUP_STEPS:
+        raise ValueError(f"{kind} is not a startup step")
+    event = MatchEvent(
+        kind=kind.value,
+        region_code=startup.region_code,
+        is_main_hub=startup.region_code in MAIN_HUB_CODES,
+        sector_code=startup.sector_code,
+        stage_code=None,
+        investor_country=None,
+        is_foreign=False,
+        investor_kind=None,
+        amount_usd=None,
+    )
+    _chain(event, at)
+    db.session.flush()
+    return event
+
+
+def investor_origin(kind: str, is_foreign: bool) -> str:
+    """The origin a rollup counts an event under: none for a startup step, else domestic or foreign."""
+    if kind in STARTUP_STEPS:
+        return ""
+    return FOREIGN if is_foreign else DOMESTIC
+
+
+def _chain(event: MatchEvent, at: datetime | None) -> None:
+    """Number the event after the head, hash it onto the chain, move the head and count it in the rollups."""
+    moment = (at or utcnow()).astimezone(UTC).replace(microsecond=0)
+    head = lock_head()
+    event.seq = head.event_count + 1
+    event.event_id = secrets.token_hex(16)
+    event.occurred_at = moment
+    event.prev_hash = head.head_hash
+    event.hash = event_hash(public_fields(event), event.prev_hash)
+    db.session.add(event)
+    db.session.flush()
     head.event_count = event.seq
     head.head_hash = event.hash
     head.updated_at = moment
     _count(event)
-    db.session.flush()
-    return event
 
 
 # -- verifying -------------------------------------------------------------------------------
@@ -394,7 +430,7 @@ class Tally:
     def add(self, event: Any) -> None:
         at = event.occurred_at.astimezone(UTC)
         month, kind, main = date(at.year, at.month, 1), event.kind, bool(event.is_main_hub)
-        origin = FOREIGN if event.is_foreign else DOMESTIC
+        origin = investor_origin(kind, bool(event.is_foreign))
         region, sector = event.region_code or "", event.sector_code or ""
         cents = amount_cents(event.amount_usd) if event.amount_usd is not None else 0
         rollup, slices, days = (self.rows[name] for name in ROLLUP_TABLES)
@@ -514,26 +550,22 @@ def _slice_key(sl: Any) -> tuple[Any, ...]:
     return ("slice", sl.month, sl.kind, sl.dimension, sl.value)
 
 
-def _funnel_key(f: Any) -> tuple[Any, ...]:
-    return ("funnel", f.month, f.region_code, f.step)
-
-
 def published_aggregates() -> Aggregates:
     """The rollup, slice and funnel rows under the shared disclosure control (dealflow.evidence.privacy).
 
     Told the sums between them: within a month and a kind, the slices along each dimension add up
-    to the same total (not published, but anyone can add them up), each slice is the sum of the
-    rollup cells with its value, and the funnel's regions add up to the month's startups.
-    The rollups are read whole: at most months × kinds × regions × origins × sectors rows.
+    to the same total (not published, but anyone can add them up), and each slice is the sum of the
+    rollup cells with its value. The funnel rows are the region slices of the startup steps, so they
+    show what those slices show. The rollups are read whole: at most months × kinds × regions ×
+    origins × sectors rows.
     """
-    rollups, slices, funnel = (
+    rollups, slices = (
         db.session.execute(select(*_columns_of(model)).order_by(*_key_of(model))).all()
-        for model in (LedgerRollup, LedgerSlice, StartupFunnel)
+        for model in (LedgerRollup, LedgerSlice)
     )
     counts, money = Disclosure(), Disclosure(money=True)
     cells = _tell_rollups(counts, money, rollups)
     _tell_slices(counts, money, slices, cells)
-    _tell_funnel(counts, funnel)
 
     shown = counts.protect()
     for r in rollups:
@@ -543,6 +575,7 @@ def published_aggregates() -> Aggregates:
         if sl.amount_usd_cents and is_hidden(shown[_slice_key(sl)]):
             money.hide(_slice_key(sl))
     dollars = money.protect()
+    funnel = [sl for sl in slices if sl.kind in STARTUP_STEPS and sl.dimension == "region"]
     return _as_published(rollups, slices, funnel, shown, dollars)
 
 
@@ -595,20 +628,6 @@ def _tell_slices(counts: Disclosure, money: Disclosure, slices: Sequence[Any], c
             money.line(total, keys)
 
 
-def _tell_funnel(counts: Disclosure, funnel: Sequence[Any]) -> None:
-    """The funnel's regions add up to the month's startups at each step."""
-    by_step: dict[tuple[date, str], list[Any]] = {}
-    step_totals: dict[tuple[date, str], int] = {}
-    for f in funnel:
-        key = _funnel_key(f)
-        counts.add(key, f.startup_count)
-        by_step.setdefault((f.month, f.step), []).append(key)
-        step_totals[(f.month, f.step)] = step_totals.get((f.month, f.step), 0) + f.startup_count
-    for (month, step), keys in by_step.items():
-        counts.add(("funnel-all", month, step), step_totals[(month, step)], published=False)
-        counts.line(("funnel-all", month, step), keys)
-
-
 def _as_published(
     rollups: Sequence[Any], slices: Sequence[Any], funnel: Sequence[Any], shown: Published, dollars: Published
 ) -> Aggregates:
@@ -643,9 +662,9 @@ def _as_published(
         funnel=[
             {
                 "month": _month(f.month),
-                "region_code": f.region_code,
-                "step": f.step,
-                "startups": shown[_funnel_key(f)],
+                "region_code": f.value,
+                "step": STARTUP_STEPS[f.kind],
+                "startups": shown[_slice_key(f)],
             }
             for f in funnel
         ],
