@@ -270,8 +270,10 @@ class _Component:
         relations = exact.Relations(
             len(self.keys), self.lines, whole=not self.owner.money, cap=exact.cap_for(self.values)
         )
+        # Hiding a figure only widens what the others can be, so a figure found safe stays safe.
+        exposed = list(self.sensitive)
         while True:
-            exposed = [n for n in self.sensitive if not self.safe(relations, n)]
+            exposed = [n for n in exposed if not self.safe(relations, n)]
             if not exposed or not self._hide_around(exposed):
                 return
 

@@ -206,6 +206,8 @@ def dashboard(period_key: str | None, today: date) -> Dashboard:
         .group_by(LedgerSlice.kind, LedgerSlice.dimension, LedgerSlice.value)
     )
     for kind, dimension, value, count, cents in grouped:
+        if kind in (SUBMITTED, APPROVED) and dimension != "region":
+            continue  # the funnel's startups are shown by region only (and have no investor origin)
         target = by_dimension.get(dimension, {})
         if value not in target:
             target[value] = Figures(value)
