@@ -769,11 +769,15 @@ The first event's prev_hash is 64 zeros. In the CSV files empty cells are null.
 What is hidden, and what is not:
 - In the aggregate files (rollup, slices, funnel), counts of 1 or 2 are published as "<3".
   Within a month and a kind the slices of each dimension add up to the same total and each
-  slice is the sum of its rollup cells, so wherever a "<3" could be worked out by subtraction,
-  more figures are published as "x" (hidden). A sum of money is "x" whenever its count is hidden,
-  and wherever it could be worked out likewise. The public dashboard follows the same rules.
+  slice is the sum of its rollup cells; an integer linear programme over all these sums at once
+  checks that no hidden 1 or 2 can be worked out, and more figures are published as "x" (hidden)
+  until none can. A sum of money is "x" whenever its count is hidden, and wherever it could be
+  worked out likewise. The public dashboard follows the same rules.
+- Startups first submitted and approved are ledger events too (startup_submitted,
+  startup_approved; no investor fields): funnel.* are their region slices.
 - Figures of different periods (each month here; 12 months, 3 months, a year or all time on the
-  dashboard) are sums of the same months and are not checked against one another.
+  dashboard) are sums of the same months and are not checked against one another: subtracting
+  one from another can show a figure over the months in which they differ.
 - events.csv / events.json are not counts: they list each event on its own, without names, so
   that anyone can recompute the chain. A single event in a region with few deals, and its
   amount, can be seen there.
