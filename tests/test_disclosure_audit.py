@@ -103,22 +103,45 @@ class Release:
             found.append(round(result.x[number[target]]))
         return found[0], found[1]
 
+    def groups(self) -> list[Release]:
+        """The release cut into groups of figures no equality connects (solved apart, with the same answers)."""
+        parent = {key: key for key in self.shown}
+
+        def root(key: Hashable) -> Hashable:
+            while parent[key] != key:
+                parent[key] = parent[parent[key]]
+                key = parent[key]
+            return key
+
+        for total, parts in self.equalities:
+            for part in parts:
+                parent[root(part)] = root(total)
+        groups: dict[Hashable, Release] = defaultdict(Release)
+        for key, text in self.shown.items():
+            groups[root(key)].shown[key] = text
+        for total, parts in self.equalities:
+            groups[root(total)].equalities.append((total, parts))
+        return list(groups.values())
+
     def audit(self, truth: dict[Hashable, int]) -> int:
         """Check every hidden figure that is truly 1 or 2; return how many were checked."""
+        checked = 0
+        for group in self.groups():
+            small = [k for k, t in group.shown.items() if k in truth and 0 < truth[k] < 3 and not (t or "").isdigit()]
+            if small:
+                checked += group.audit_group(small, truth)
+        return checked
+
+    def audit_group(self, small: list[Hashable], truth: dict[Hashable, int]) -> int:
         read = self.extents(read_markers=True)
         unread = self.extents(read_markers=False)
-        checked = 0
-        for key, text in self.shown.items():
-            if key not in truth or not 0 < truth[key] < 3 or (text is not None and text.isdigit()):
-                continue
-            assert text != str(truth[key])
+        for key in small:
             low, high = self.solve(key, *read)
             assert low <= truth[key] <= high, key
             assert low < high, f"{key} is pinned to {low} by the published figures"
             low, high = self.solve(key, *unread)
             assert low == 0 or high >= 3, f"{key} lies in [{low}, {high}] from the sums alone"
-            checked += 1
-        return checked
+        return len(small)
 
 
 # -- the files, as a stranger reads them ----------------------------------------------------------

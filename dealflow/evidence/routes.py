@@ -167,8 +167,8 @@ def download(name: str, fmt: str) -> Response:
     return send_file(path, mimetype=mimetype, as_attachment=True, download_name=f"{name}.{fmt}", max_age=0)
 
 
-def _chunks(head: ledger.Head, dataset: ledger.Dataset, fmt: str) -> Iterator[str]:
-    records = dataset.records(ledger.OpenData(head))
+def _chunks(head: ledger.Head, dataset: ledger.Dataset, fmt: str, data: ledger.OpenData | None = None) -> Iterator[str]:
+    records = dataset.records(data or ledger.OpenData(head))
     return ledger.csv_chunks(dataset.columns, records) if fmt == "csv" else ledger.json_chunks(records)
 
 
@@ -176,7 +176,8 @@ def _aggregate_file(head: ledger.Head, dataset: ledger.Dataset, fmt: str) -> Pat
     """An aggregate file as of this head, computed once (seconds at a million events) and then served from disk.
 
     The files of one head never change, so every worker and every later download shares them; those of
-    older heads are removed when a newer head is written.
+    older heads are removed when a newer head is written. Disclosure control runs once for all the
+    aggregate files of a head (they share it), so the first download writes them all.
     """
     root = Path(current_app.config["OPEN_DATA_FOLDER"])
     folder = root / f"{head.event_count}-{head.head_hash[:16]}"
@@ -184,9 +185,13 @@ def _aggregate_file(head: ledger.Head, dataset: ledger.Dataset, fmt: str) -> Pat
     if path.exists():
         return path
     folder.mkdir(parents=True, exist_ok=True)
-    with tempfile.NamedTemporaryFile("w", encoding="utf-8", newline="", dir=folder, delete=False) as handle:
-        handle.writelines(_chunks(head, dataset, fmt))
-    os.replace(handle.name, path)  # atomic: a parallel download sees the old state or the whole file
+    data = ledger.OpenData(head)
+    for other in (d for d in ledger.DATASETS if d.name != "events"):
+        for other_fmt in ("csv", "json"):
+            target = folder / f"{other.name}.{other_fmt}"
+            with tempfile.NamedTemporaryFile("w", encoding="utf-8", newline="", dir=folder, delete=False) as handle:
+                handle.writelines(_chunks(head, other, other_fmt, data))
+            os.replace(handle.name, target)  # atomic: a parallel download sees the old state or the whole file
     for older in root.iterdir():
         if older != folder and older.is_dir():
             shutil.rmtree(older, ignore_errors=True)
