@@ -243,11 +243,11 @@ class _Component:
         """Whether the rule holds for one sensitive figure (module docstring, rule 4)."""
         value = self.values[n]
         known = [self.prior(m) for m in range(len(self.keys))]
+        if self.owner.money and value == 0:
+            return True  # a kind that carries no money: its sums are 0 everywhere, known to all
         if self.state[n] is _State.SHOWN:
             return False
         if self.owner.money:
-            if value == 0:
-                return True  # a kind that carries no money: its sums are 0 everywhere, known to all
             return exact.can_be_other_than(relations, known, n, value, max(1.0, MONEY_MARGIN * value))
         if not exact.can_be_other_than(relations, known, n, value, 1):
             return False
