@@ -54,6 +54,18 @@ class Relations:
         )
         return bool(result.status == OPTIMAL)
 
+    def solution(self, extents: Sequence[Extent], objective: Sequence[float]) -> list[float] | None:
+        """One way to fill in every figure, pushed along the objective (smallest first), or None if none exists."""
+        lows = np.array([e[0] for e in extents], dtype=float)
+        highs = np.array([min(e[1], self.cap) for e in extents], dtype=float)
+        result = milp(
+            np.array(objective, dtype=float),
+            constraints=self.constraint,
+            bounds=Bounds(lows, highs),
+            integrality=self.integrality,
+        )
+        return [float(v) for v in result.x] if result.status == OPTIMAL else None
+
 
 def cap_for(values: Sequence[int]) -> float:
     """A bound no figure of the group can need: ten times all its figures together, and at least 1,000."""

@@ -35,7 +35,7 @@ what that leaves open.
 from __future__ import annotations
 
 import math
-from collections.abc import Hashable, Iterable
+from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass
 from enum import Enum
 
@@ -235,9 +235,57 @@ class _Component:
         # Hiding a figure only widens what the others can be, so a figure found safe stays safe.
         exposed = list(self.sensitive)
         while True:
+            exposed = self._uncertified(relations, exposed)
             exposed = [n for n in exposed if not self.safe(relations, n)]
             if not exposed or not self._hide_around(exposed):
                 return
+
+    def _uncertified(self, relations: exact.Relations, figures: list[int]) -> list[int]:
+        """The figures that a few whole solutions, each pushing all of them away from their values, leave unproven.
+
+        Any one solution that fits every sum and gives a figure another value proves it can be other; so
+        four solutions (with the markers read: away from each value; unread: all low, then all high)
+        clear most figures at once, and only the rest are asked about one by one.
+        """
+        if not figures:
+            return figures
+        size = len(self.keys)
+        known = [self.prior(m) for m in range(size)]
+        away = [0.0] * size
+        for n in figures:
+            away[n] = 1.0 if self.owner.money or self.values[n] > 1 else -1.0
+        other = self._moved(
+            relations, known, away, figures, lambda n, x: abs(x - self.values[n]) >= self._step(n) - 1e-6
+        )
+        if self.owner.money:
+            up = [-v for v in away]
+            return [n for n in figures if n not in other and n not in self._moved(relations, known, up, figures, None)]
+        unread = [(low, low) if low == high else (0.0, math.inf) for low, high in known]
+        ones = [0.0] * size
+        for n in figures:
+            ones[n] = 1.0
+        wide = self._moved(relations, unread, ones, figures, lambda _n, x: x < 0.5 or x > MIN_SHOWN - 0.5)
+        wide |= self._moved(relations, unread, [-v for v in ones], figures, lambda _n, x: x > MIN_SHOWN - 0.5)
+        return [n for n in figures if not (n in other and n in wide)]
+
+    def _step(self, n: int) -> float:
+        return max(1.0, MONEY_MARGIN * self.values[n]) if self.owner.money else 1.0
+
+    def _moved(
+        self,
+        relations: exact.Relations,
+        extents: list[tuple[float, float]],
+        objective: list[float],
+        figures: list[int],
+        proves: Callable[[int, float], bool] | None,
+    ) -> set[int]:
+        """The figures one solution along the objective proves safe (for money: moved by at least their step)."""
+        found = relations.solution(extents, objective)
+        if found is None:
+            return set()
+        if proves is None:
+            return {n for n in figures if abs(found[n] - self.values[n]) >= self._step(n) - 1e-6}
+        return {n for n in figures if proves(n, found[n])}
 
     def safe(self, relations: exact.Relations, n: int) -> bool:
         """Whether the rule holds for one sensitive figure (module docstring, rule 4)."""
