@@ -35,7 +35,7 @@ what that leaves open.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Hashable, Iterable
+from collections.abc import Hashable, Iterable
 from dataclasses import dataclass
 from enum import Enum
 
@@ -46,9 +46,13 @@ SUPPRESSED = "<3"  # a count of 1 or 2
 HIDDEN = "x"  # a figure hidden so that a small count cannot be worked out from the figures around it
 MAX_ROUNDS = 200  # bounds settle in a few rounds; this only guards against a pathological loop
 MAX_TRIALS = 12  # figures tried, nearest first, before simply hiding the nearest
+CERTIFY_ROUNDS = 4  # rounds of whole solutions before the figures they leave unproven are asked about one by one
+ASKED_ONE_BY_ONE = 8  # at most this many figures left unproven are asked about one by one, each round
+TOLERANCE = 1e-6  # the solver's whole numbers are floats
 MONEY_MARGIN = 0.1  # a hidden sum of money of a small count could be at least 10% lower or higher
 
 Key = Hashable
+Extent = tuple[float, float]
 Shown = int | str
 
 
@@ -236,56 +240,57 @@ class _Component:
         exposed = list(self.sensitive)
         while True:
             exposed = self._uncertified(relations, exposed)
-            exposed = [n for n in exposed if not self.safe(relations, n)]
+            if len(exposed) <= ASKED_ONE_BY_ONE:  # many left unproven: hide beside them all, ask again after
+                exposed = [n for n in exposed if not self.safe(relations, n)]
             if not exposed or not self._hide_around(exposed):
                 return
 
     def _uncertified(self, relations: exact.Relations, figures: list[int]) -> list[int]:
         """The figures that a few whole solutions, each pushing all of them away from their values, leave unproven.
 
-        Any one solution that fits every sum and gives a figure another value proves it can be other; so
-        four solutions (with the markers read: away from each value; unread: all low, then all high)
-        clear most figures at once, and only the rest are asked about one by one.
+        Any one solution that fits every sum and gives a figure another value proves it can be other, so a
+        few solutions (with the markers read: away from each value; unread: all low, then all high; again
+        for those still unproven) clear most figures at once, and only the rest are asked about one by one.
         """
-        if not figures:
-            return figures
-        size = len(self.keys)
-        known = [self.prior(m) for m in range(size)]
-        away = [0.0] * size
-        for n in figures:
-            away[n] = 1.0 if self.owner.money or self.values[n] > 1 else -1.0
-        other = self._moved(
-            relations, known, away, figures, lambda n, x: abs(x - self.values[n]) >= self._step(n) - 1e-6
-        )
-        if self.owner.money:
-            up = [-v for v in away]
-            return [n for n in figures if n not in other and n not in self._moved(relations, known, up, figures, None)]
+        known = [self.prior(m) for m in range(len(self.keys))]
         unread = [(low, low) if low == high else (0.0, math.inf) for low, high in known]
-        ones = [0.0] * size
-        for n in figures:
-            ones[n] = 1.0
-        wide = self._moved(relations, unread, ones, figures, lambda _n, x: x < 0.5 or x > MIN_SHOWN - 0.5)
-        wide |= self._moved(relations, unread, [-v for v in ones], figures, lambda _n, x: x > MIN_SHOWN - 0.5)
-        return [n for n in figures if not (n in other and n in wide)]
+        need_other = set(figures)
+        need_wide = set() if self.owner.money else set(figures)
+        for _round in range(CERTIFY_ROUNDS):
+            before = len(need_other) + len(need_wide)
+            if need_other:
+                need_other -= self._moved_away(relations, known, need_other)
+            if need_wide:
+                need_wide -= self._spread(relations, unread, need_wide)
+            if len(need_other) + len(need_wide) in (0, before):
+                break
+        return [n for n in figures if n in need_other or n in need_wide]
 
     def _step(self, n: int) -> float:
         return max(1.0, MONEY_MARGIN * self.values[n]) if self.owner.money else 1.0
 
-    def _moved(
-        self,
-        relations: exact.Relations,
-        extents: list[tuple[float, float]],
-        objective: list[float],
-        figures: list[int],
-        proves: Callable[[int, float], bool] | None,
-    ) -> set[int]:
-        """The figures one solution along the objective proves safe (for money: moved by at least their step)."""
-        found = relations.solution(extents, objective)
-        if found is None:
-            return set()
-        if proves is None:
-            return {n for n in figures if abs(found[n] - self.values[n]) >= self._step(n) - 1e-6}
-        return {n for n in figures if proves(n, found[n])}
+    def _moved_away(self, relations: exact.Relations, known: list[Extent], figures: set[int]) -> set[int]:
+        """The figures a solution pushed away from their values moves by at least their step (money: down, then up)."""
+        away = [0.0] * len(self.keys)
+        for n in figures:
+            away[n] = 1.0 if self.owner.money or self.values[n] > 1 else -1.0
+        objectives = [away, [-v for v in away]] if self.owner.money else [away]
+        moved: set[int] = set()
+        for objective in objectives:
+            found = relations.solution(known, objective)
+            if found is not None:
+                moved |= {n for n in figures if abs(found[n] - self.values[n]) >= self._step(n) - TOLERANCE}
+        return moved
+
+    def _spread(self, relations: exact.Relations, unread: list[Extent], figures: set[int]) -> set[int]:
+        """The counts that solutions of the sums alone put at 0 (all pushed low) or at 3 or more (all pushed high)."""
+        ones = [1.0 if n in figures else 0.0 for n in range(len(self.keys))]
+        wide: set[int] = set()
+        for objective in (ones, [-v for v in ones]):
+            found = relations.solution(unread, objective)
+            if found is not None:
+                wide |= {n for n in figures if found[n] < 0.5 or found[n] > MIN_SHOWN - 0.5}
+        return wide
 
     def safe(self, relations: exact.Relations, n: int) -> bool:
         """Whether the rule holds for one sensitive figure (module docstring, rule 4)."""
