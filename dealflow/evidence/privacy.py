@@ -24,7 +24,9 @@ month's matches and those of them outside the main hubs; a slice and the rollup 
    be able to take another whole value (a "<3" both 1 and 2), and, reading the sums alone with every
    figure not shown at least 0 (the markers not read), 0 or a value of 3 or more; a hidden sum of
    money of a small count must be able to be 10% lower or higher. Where one is not, the smallest
-   figure shown nearest to it is hidden too, and the check runs again, until none is exposed.
+   figure shown nearest to it is hidden too, and the check runs again, until none is exposed. Whole
+   solutions that push all the small figures away from their values at once prove most of them safe;
+   the few left are asked about one by one.
 
 One release is one call of `protect()`: the files (every month) or the page for one period. Figures
 of different releases (12 months, 3 months, a year, all time on the page; each month in the files)
