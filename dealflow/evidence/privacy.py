@@ -239,7 +239,7 @@ class _Component:
             len(self.keys), self.lines, whole=not self.owner.money, cap=exact.cap_for(self.values)
         )
         # Hiding a figure only widens what the others can be, so a figure found safe stays safe.
-        exposed = list(self.sensitive)
+        exposed = [n for n in self.sensitive if not (self.owner.money and self.values[n] == 0)]
         while True:
             exposed = self._uncertified(relations, exposed)
             if len(exposed) <= ASKED_ONE_BY_ONE:  # many left unproven: hide beside them all, ask again after
@@ -324,6 +324,7 @@ class _Component:
         return hid
 
     def _complement(self, target: int) -> int | None:
+        """The smallest figure shown in the nearest sums around the target; else a "<3" there (or itself) to widen."""
         rings = self._rings(target)
         for wanted in (_State.SHOWN, _State.SMALL):
             for ring in rings:
