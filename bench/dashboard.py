@@ -25,7 +25,7 @@ import time
 import urllib.request
 import uuid
 from collections.abc import Iterator
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from types import SimpleNamespace
@@ -43,7 +43,6 @@ from bench.ledger_costs import measure_log  # noqa: E402
 from bench.run import free_port, make_database  # noqa: E402
 from dealflow import create_app  # noqa: E402
 from dealflow.evidence import encoding, merkle, rollups  # noqa: E402
-from dealflow.evidence.counters import month_of  # noqa: E402
 from dealflow.evidence.verification import verify_chain  # noqa: E402
 from dealflow.extensions import db  # noqa: E402
 from dealflow.models import (  # noqa: E402
@@ -53,7 +52,6 @@ from dealflow.models import (  # noqa: E402
     LedgerSlice,
     LedgerTreeNode,
     MatchEvent,
-    StartupFunnel,
 )
 from dealflow.reference.data import MAIN_HUB_CODES, REGIONS, SECTORS, STAGES  # noqa: E402
 
@@ -64,7 +62,15 @@ SKIP_WRK = os.environ.get("BENCH_SKIP_WRK") == "1"
 BATCH = 10_000
 SPAN = timedelta(days=548)  # 18 months
 SCENARIOS = {"dashboard": "/evidence/", "dashboard_all_time": "/evidence/?period=all"}
-KINDS = (("intro_requested", 45), ("intro_accepted", 30), ("meeting", 13), ("term_sheet", 7), ("investment_closed", 5))
+KINDS = (
+    ("intro_requested", 45),
+    ("intro_accepted", 30),
+    ("meeting", 13),
+    ("term_sheet", 7),
+    ("investment_closed", 5),
+    ("startup_submitted", 6),  # the funnel's first steps are ledger events too: no investor, no amount
+    ("startup_approved", 4),
+)
 COUNTRIES = (("KZ", 60), ("DE", 8), ("US", 8), ("AE", 6), ("TR", 6), ("UZ", 6), ("GB", 6))
 INVESTOR_KINDS = ("angel", "vc_fund", "corporate", "government_fund", "family_office", "accelerator")
 
@@ -83,6 +89,7 @@ def generate(count: int, now: datetime) -> Iterator[SimpleNamespace]:
         kind = weighted(rng, KINDS)
         region = weighted(rng, tuple(regions))
         country = weighted(rng, COUNTRIES)
+        investor = kind not in encoding.STARTUP_STEPS
         yield SimpleNamespace(
             seq=seq,
             event_id=uuid.UUID(int=rng.getrandbits(128)).hex,
@@ -91,10 +98,10 @@ def generate(count: int, now: datetime) -> Iterator[SimpleNamespace]:
             region_code=region,
             is_main_hub=region in MAIN_HUB_CODES,
             sector_code=rng.choice(SECTORS).code,
-            stage_code=rng.choice(STAGES).code,
-            investor_country=country,
-            is_foreign=country != "KZ",
-            investor_kind=rng.choice(INVESTOR_KINDS),
+            stage_code=rng.choice(STAGES).code if investor else None,
+            investor_country=country if investor else None,
+            is_foreign=investor and country != "KZ",
+            investor_kind=rng.choice(INVESTOR_KINDS) if investor else None,
             amount_usd=Decimal(rng.choice([25, 50, 100, 150, 250, 500, 1000]) * 1000)
             if kind == "investment_closed"
             else None,
@@ -216,7 +223,6 @@ def seed(url: str, count: int) -> tuple[str, float]:
         _insert_all(LedgerSlice, [dict(zip(SLICE_KEYS, k, strict=True)) | _sums(v) for k, v in totals.slices.items()])
         days = [{"day": k[0], "kind": k[1], "is_main_hub": k[2], "event_count": v[0]} for k, v in totals.days.items()]
         _insert_all(LedgerDay, days)
-        _insert_all(StartupFunnel, list(_funnel_rows(count)))
         db.session.execute(
             update(LedgerHead)
             .where(LedgerHead.id == 1)
@@ -237,18 +243,6 @@ def _insert_all(model: Any, rows: list[dict[str, Any]]) -> None:
     for start in range(0, len(rows), BATCH):
         db.session.execute(insert(model), rows[start : start + BATCH])
     db.session.commit()
-
-
-def _funnel_rows(count: int) -> Iterator[dict[str, Any]]:
-    """Some startups submitted and approved each month in each region, so the funnel has all its steps."""
-    month = month_of(datetime.now(UTC) - SPAN)
-    last = month_of(datetime.now(UTC))
-    per_month = max(1, count // 2000)
-    while month <= last:
-        for region in REGIONS:
-            yield {"month": month, "region_code": region.code, "step": "submitted", "startup_count": per_month * 2}
-            yield {"month": month, "region_code": region.code, "step": "approved", "startup_count": per_month}
-        month = date(month.year + month.month // 12, month.month % 12 + 1, 1)
 
 
 def verify(url: str) -> tuple[bool, int, float]:

@@ -32,7 +32,6 @@ from dealflow.models import (
     LedgerSlice,
     MatchEvent,
     MatchEventLink,
-    StartupFunnel,
     StartupStatus,
 )
 from tests.conftest import TestDatabase, make_app
@@ -269,16 +268,62 @@ def test_every_append_adds_to_the_rollups_in_the_same_transaction() -> None:
     assert total_cents == 100025 + 50000
 
 
-def test_the_status_machine_counts_the_funnel_once_per_startup() -> None:
+def test_the_status_machine_appends_the_funnel_to_the_ledger_once_per_startup() -> None:
     submitted = startup_in(StartupStatus.SUBMITTED)
     approved = startup_in(StartupStatus.APPROVED)
     startup_in(StartupStatus.DRAFT)
+    events = db.session.scalars(select(MatchEvent).where(MatchEvent.kind.like("startup_%"))).all()
+    assert sorted((e.kind, e.region_code, e.investor_country, e.amount_usd) for e in events) == [
+        ("startup_approved", "KZ-43", None, None),
+        ("startup_submitted", "KZ-43", None, None),
+        ("startup_submitted", "KZ-43", None, None),
+    ]
     rows = {
-        (f.region_code, f.step): f.startup_count
-        for f in db.session.scalars(select(StartupFunnel).where(StartupFunnel.region_code == "KZ-43"))
+        (sl.kind, sl.value): sl.event_count
+        for sl in db.session.scalars(select(LedgerSlice).where(LedgerSlice.dimension == "region"))
     }
-    assert rows == {("KZ-43", "submitted"): 2, ("KZ-43", "approved"): 1}
+    assert rows == {("startup_submitted", "KZ-43"): 2, ("startup_approved", "KZ-43"): 1}
+    origins = {sl.value for sl in db.session.scalars(select(LedgerSlice).where(LedgerSlice.dimension == "origin"))}
+    assert origins == {""}  # no investor: neither domestic nor foreign
     assert submitted.region_code == approved.region_code == "KZ-43"
+    assert verification.verify_ledger().ok  # the rollups the verifier rebuilds count them the same way
+
+
+def test_a_startup_step_is_a_minimal_leaf_that_the_shipped_verifier_accepts(runner: Any, tmp_path: Path) -> None:
+    startup_in(StartupStatus.APPROVED)  # submitted, then approved: two events without an investor
+    investor = ready_investor(country="GB")
+    match(investor, listed(region_code="KZ-10"))
+    steps = db.session.scalars(select(MatchEvent).where(MatchEvent.kind.like("startup_%")).order_by(MatchEvent.seq))
+    leaves = [encoding.leaf_fields(e) for e in steps]
+    assert [(leaf["kind"], leaf["is_foreign"], leaf["amount_usd"]) for leaf in leaves] == [
+        ("startup_submitted", None, None),
+        ("startup_approved", None, None),
+    ]
+    assert set(leaves[0]) == set(encoding.V2_LEAF_FIELDS)  # day, kind, region, hub, sector: no stage, no investor
+    assert leaves[0]["region_code"] == "KZ-43" and leaves[0]["sector_code"]
+    assert db.session.scalar(select(func.count()).select_from(MatchEventLink)) == 2  # the match's events only
+    assert verification.verify_ledger().ok
+
+    out = tmp_path / "open-data"
+    result = runner.invoke(args=["ledger", "export", "--out", str(out)])
+    assert result.exit_code == 0, (result.output, result.exception)
+    with (out / "events.csv").open(encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    assert [(r["kind"], r["is_foreign"]) for r in rows] == [
+        ("startup_submitted", ""),
+        ("startup_approved", ""),
+        ("intro_requested", "true"),
+        ("intro_accepted", "true"),
+    ]
+    for args in ((), (str(out / "events.csv"),)):
+        ok = run_verifier(out, *args)
+        assert ok.returncode == 0, ok.stdout + ok.stderr
+        assert "OK: 4 events" in ok.stdout and "Tree: 5 leaves" in ok.stdout
+    funnel = json.loads((out / "funnel.json").read_text(encoding="utf-8"))
+    assert [(f["region_code"], f["step"], f["startups"]) for f in funnel] == [
+        ("KZ-43", "approved", "<3"),
+        ("KZ-43", "submitted", "<3"),
+    ]
 
 
 def run_verifier(directory: Path, *args: str) -> subprocess.CompletedProcess[str]:

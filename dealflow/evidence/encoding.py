@@ -7,7 +7,8 @@ values as null. verify_export.py (the shipped verify.py) encodes the same way on
 v1 (the events before the tree): every snapshot field is public and chained by SHA-256.
 v2 (leaves of the Merkle tree): the public leaf carries only what the published figures are
 computed from (day, kind, region, main hub or not, sector, domestic or foreign investor, and the
-amount only where both sides agreed to publish it); the other snapshot fields are bound to it by
+amount only where both sides agreed to publish it; a startup submitted or approved has no investor,
+so its is_foreign is null); the other snapshot fields are bound to it by
 `commitment` = SHA-256 over the private document with a random salt, which an auditor given the
 salt can recompute. The chain goes on through v2 too: each event's hash covers its public leaf
 and the previous hash, so the old verifier's rule still holds for every row.
@@ -22,6 +23,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
+from dealflow.models import EventKind
 from dealflow.money import to_cents
 
 GENESIS_HASH = "0" * 64
@@ -47,6 +49,8 @@ V2_FIELDS = ("v", "seq", "day", "kind", "region_code", "is_main_hub", "sector_co
 V2_LEAF_FIELDS = (*V2_FIELDS, "commitment")
 # What the commitment binds: kept in the row, published never.
 COMMITTED_FIELDS = ("salt", "occurred_at", "stage_code", "investor_country", "investor_kind", "amount_usd")
+# Startups first submitted and approved: ledger events without an investor, and the funnel's first steps.
+STARTUP_STEPS = {EventKind.STARTUP_SUBMITTED.value: "submitted", EventKind.STARTUP_APPROVED.value: "approved"}
 PUBLIC_FIELDS = V1_FIELDS  # the v1 name, kept for the first chain's readers
 EVENT_COLUMNS = (*V1_FIELDS, "prev_hash", "hash")
 EXPORT_COLUMNS = tuple(dict.fromkeys((*V1_FIELDS, *V2_LEAF_FIELDS, "prev_hash", "hash")))
@@ -101,7 +105,7 @@ def leaf_fields(event: Any) -> dict[str, Any]:
         "region_code": event.region_code,
         "is_main_hub": bool(event.is_main_hub),
         "sector_code": event.sector_code,
-        "is_foreign": bool(event.is_foreign),
+        "is_foreign": None if event.kind in STARTUP_STEPS else bool(event.is_foreign),
         "amount_usd": format_amount(published_amount(event)),
         "commitment": event.commitment,
     }

@@ -15,9 +15,11 @@ from dealflow.evidence import ledger, opendata
 FORMATS = ("csv", "json")
 
 
-def chunks(head: ledger.Head, dataset: opendata.Dataset, fmt: str) -> Iterator[str]:
-    """A dataset as of the head, as CSV or JSON text in pieces."""
-    records = dataset.records(opendata.OpenData(head))
+def chunks(
+    head: ledger.Head, dataset: opendata.Dataset, fmt: str, data: opendata.OpenData | None = None
+) -> Iterator[str]:
+    """A dataset as of the head, as CSV or JSON text in pieces (from `data` when it is already read)."""
+    records = dataset.records(data or opendata.OpenData(head))
     return opendata.csv_chunks(dataset.columns, records) if fmt == "csv" else opendata.json_chunks(records)
 
 
@@ -25,7 +27,8 @@ def aggregate_file(head: ledger.Head, dataset: opendata.Dataset, fmt: str) -> Pa
     """An aggregate file as of this head, computed once (seconds at a million events) and then served from disk.
 
     The files of one head never change, so every worker and every later download shares them; those of
-    older heads are removed when a newer head is written.
+    older heads are removed when a newer head is written. Disclosure control runs once for all the
+    aggregate files of a head (they share it), so the first download writes them all.
     """
     root = Path(current_app.config["OPEN_DATA_FOLDER"])
     folder = root / f"{head.event_count}-{head.head_hash[:16]}"
@@ -33,9 +36,13 @@ def aggregate_file(head: ledger.Head, dataset: opendata.Dataset, fmt: str) -> Pa
     if path.exists():
         return path
     folder.mkdir(parents=True, exist_ok=True)
-    with tempfile.NamedTemporaryFile("w", encoding="utf-8", newline="", dir=folder, delete=False) as handle:
-        handle.writelines(chunks(head, dataset, fmt))
-    os.replace(handle.name, path)  # atomic: a parallel download sees the old state or the whole file
+    data = opendata.OpenData(head)
+    for other in (d for d in opendata.DATASETS if d.name != "events"):
+        for other_fmt in FORMATS:
+            target = folder / f"{other.name}.{other_fmt}"
+            with tempfile.NamedTemporaryFile("w", encoding="utf-8", newline="", dir=folder, delete=False) as handle:
+                handle.writelines(chunks(head, other, other_fmt, data))
+            os.replace(handle.name, target)  # atomic: a parallel download sees the old state or the whole file
     for older in root.iterdir():
         if older != folder and older.is_dir():
             shutil.rmtree(older, ignore_errors=True)

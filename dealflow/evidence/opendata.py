@@ -20,14 +20,22 @@ from typing import Any, cast
 from sqlalchemy import Table, select
 
 from dealflow.evidence import checkpoints
-from dealflow.evidence.encoding import EXPORT_COLUMNS, GENESIS_HASH, LEAF_V1, format_time, leaf_fields, public_fields
+from dealflow.evidence.encoding import (
+    EXPORT_COLUMNS,
+    GENESIS_HASH,
+    LEAF_V1,
+    STARTUP_STEPS,
+    format_time,
+    leaf_fields,
+    public_fields,
+)
 from dealflow.evidence.ledger import Head, current_head
 from dealflow.evidence.privacy import Disclosure, Published, Shown, format_cents, is_hidden, is_suppressed
 from dealflow.evidence.rollups import key_of
 from dealflow.evidence.signing import log_key
 from dealflow.evidence.verification import event_rows
 from dealflow.extensions import db
-from dealflow.models import Base, LedgerRollup, LedgerSlice, StartupFunnel, utcnow
+from dealflow.models import Base, LedgerRollup, LedgerSlice, utcnow
 
 VERIFIER = Path(__file__).with_name("verify_export.py")
 WITNESS = Path(__file__).with_name("witness.py")
@@ -73,26 +81,22 @@ def _slice_key(sl: Any) -> tuple[Any, ...]:
     return ("slice", sl.month, sl.kind, sl.dimension, sl.value)
 
 
-def _funnel_key(f: Any) -> tuple[Any, ...]:
-    return ("funnel", f.month, f.region_code, f.step)
-
-
 def published_aggregates() -> Aggregates:
     """The rollup, slice and funnel rows under the shared disclosure control (dealflow.evidence.privacy).
 
     Told the sums between them: within a month and a kind, the slices along each dimension add up
-    to the same total (not published, but anyone can add them up), each slice is the sum of the
-    rollup cells with its value, and the funnel's regions add up to the month's startups.
-    The rollups are read whole: at most months × kinds × regions × origins × sectors rows.
+    to the same total (not published, but anyone can add them up), and each slice is the sum of the
+    rollup cells with its value. The funnel rows are the region slices of the startup steps, so they
+    show what those slices show. The rollups are read whole: at most months × kinds × regions ×
+    origins × sectors rows.
     """
-    rollups, slices, funnel = (
+    rollups, slices = (
         db.session.execute(select(*_columns_of(model)).order_by(*key_of(model))).all()
-        for model in (LedgerRollup, LedgerSlice, StartupFunnel)
+        for model in (LedgerRollup, LedgerSlice)
     )
     counts, money = Disclosure(), Disclosure(money=True)
     cells = _tell_rollups(counts, money, rollups)
     _tell_slices(counts, money, slices, cells)
-    _tell_funnel(counts, funnel)
 
     shown = counts.protect()
     for r in rollups:
@@ -102,6 +106,7 @@ def published_aggregates() -> Aggregates:
         if sl.amount_usd_cents and is_hidden(shown[_slice_key(sl)]):
             money.hide(_slice_key(sl))
     dollars = money.protect()
+    funnel = [sl for sl in slices if sl.kind in STARTUP_STEPS and sl.dimension == "region"]
     return _as_published(rollups, slices, funnel, shown, dollars)
 
 
@@ -154,20 +159,6 @@ def _tell_slices(counts: Disclosure, money: Disclosure, slices: Sequence[Any], c
             money.line(total, keys)
 
 
-def _tell_funnel(counts: Disclosure, funnel: Sequence[Any]) -> None:
-    """The funnel's regions add up to the month's startups at each step."""
-    by_step: dict[tuple[date, str], list[Any]] = {}
-    step_totals: dict[tuple[date, str], int] = {}
-    for f in funnel:
-        key = _funnel_key(f)
-        counts.add(key, f.startup_count)
-        by_step.setdefault((f.month, f.step), []).append(key)
-        step_totals[(f.month, f.step)] = step_totals.get((f.month, f.step), 0) + f.startup_count
-    for (month, step), keys in by_step.items():
-        counts.add(("funnel-all", month, step), step_totals[(month, step)], published=False)
-        counts.line(("funnel-all", month, step), keys)
-
-
 def _as_published(
     rollups: Sequence[Any], slices: Sequence[Any], funnel: Sequence[Any], shown: Published, dollars: Published
 ) -> Aggregates:
@@ -202,9 +193,9 @@ def _as_published(
         funnel=[
             {
                 "month": _month(f.month),
-                "region_code": f.region_code,
-                "step": f.step,
-                "startups": shown[_funnel_key(f)],
+                "region_code": f.value,
+                "step": STARTUP_STEPS[f.kind],
+                "startups": shown[_slice_key(f)],
             }
             for f in funnel
         ],
@@ -317,7 +308,9 @@ The first event's prev_hash is 64 zeros. In the CSV files empty cells are null.
 Two kinds of event. v1 events (no "v" field) are the first chain, published whole as they always
 were. v2 events ("v": 2) carry only what the figures are computed from: the day, the kind, the
 region, main hub or not, the sector, domestic or foreign investor, and the amount only where both
-sides agreed to publish it. The rest (stage, investor country and kind, exact time, an undisclosed
+sides agreed to publish it. Startups first submitted and approved (startup_submitted,
+startup_approved) are events too, with no investor: their is_foreign is null and they have no
+amount. The rest (stage, investor country and kind, exact time, an undisclosed
 amount) stays with the operator, bound by "commitment" = SHA-256 over JSON of those fields and a
 random salt: an auditor given one event's salt and fields can check them against its commitment.
 
@@ -328,11 +321,16 @@ fields without prev_hash and hash. v2 times never go back (verify.py checks the 
 What is hidden, and what is not:
 - In the aggregate files (rollup, slices, funnel), counts of 1 or 2 are published as "<3".
   Within a month and a kind the slices of each dimension add up to the same total and each
-  slice is the sum of its rollup cells, so wherever a "<3" could be worked out by subtraction,
-  more figures are published as "x" (hidden). A sum of money is "x" whenever its count is hidden,
-  and wherever it could be worked out likewise. Sums of money hold published amounts only.
+  slice is the sum of its rollup cells; an integer linear programme over all these sums at once
+  checks that no hidden 1 or 2 can be worked out, and more figures are published as "x" (hidden)
+  until none can. A sum of money is "x" whenever its count is hidden, and wherever it could be
+  worked out likewise. Sums of money hold published amounts only.
+- Startups first submitted and approved are ledger events too (startup_submitted,
+  startup_approved; no investor fields): funnel.* are their region slices, with an empty
+  investor_origin in rollup.*.
 - Figures of different periods (each month here; 12 months, 3 months, a year or all time on the
-  dashboard) are sums of the same months and are not checked against one another.
+  dashboard) are sums of the same months and are not checked against one another: subtracting
+  one from another can show a figure over the months in which they differ.
 """
 
 

@@ -15,7 +15,7 @@ from typing import Any, cast
 from sqlalchemy import Table, select
 
 from dealflow.evidence import counters
-from dealflow.evidence.encoding import published_amount
+from dealflow.evidence.encoding import STARTUP_STEPS, published_amount
 from dealflow.evidence.privacy import format_cents
 from dealflow.extensions import db
 from dealflow.models import Base, LedgerDay, LedgerRollup, LedgerSlice
@@ -24,6 +24,13 @@ from dealflow.money import whole_cents
 DOMESTIC, FOREIGN = "domestic", "foreign"
 DIMENSIONS = ("region", "hub", "origin", "sector")
 ROLLUP_TABLES = ("ledger_rollup", "ledger_slice", "ledger_day")
+
+
+def investor_origin(kind: str, is_foreign: bool) -> str:
+    """The origin a rollup counts an event under: none for a startup step, else domestic or foreign."""
+    if kind in STARTUP_STEPS:
+        return ""
+    return FOREIGN if is_foreign else DOMESTIC
 
 
 def amount_cents(amount: Decimal | None) -> int:
@@ -42,7 +49,7 @@ class RollupRows:
 def rollup_rows(event: Any) -> RollupRows:
     """The rollup, slice and day rows (with this event's count and published cents) an event adds to."""
     month = counters.month_of(event.occurred_at)
-    origin = FOREIGN if event.is_foreign else DOMESTIC
+    origin = investor_origin(event.kind, bool(event.is_foreign))
     published = published_amount(event)
     cents, disclosed = amount_cents(published), int(published is not None)
     region, sector = event.region_code or "", event.sector_code or ""
@@ -105,7 +112,7 @@ class Tally:
     def add(self, event: Any) -> None:
         at = event.occurred_at.astimezone(UTC)
         month, kind, main = date(at.year, at.month, 1), event.kind, bool(event.is_main_hub)
-        origin = FOREIGN if event.is_foreign else DOMESTIC
+        origin = investor_origin(kind, bool(event.is_foreign))
         region, sector = event.region_code or "", event.sector_code or ""
         published = published_amount(event)
         cents, disclosed = amount_cents(published), int(published is not None)

@@ -234,7 +234,10 @@ def load(path: Path) -> Iterator[dict[str, Any]]:
 
 
 def _from_csv(row: dict[str, str]) -> dict[str, Any]:
-    """A CSV row as the JSON event: numbers, true/false, null for empty; each version's own columns."""
+    """A CSV row as the JSON event: numbers, true/false, null for empty; each version's own columns.
+
+    A startup submitted or approved has no investor: its is_foreign is null (an empty cell).
+    """
     flags, numbers = ("is_main_hub", "is_foreign"), ("seq", "v")
     event: dict[str, Any] = {}
     version = row.get("v") or "1"
@@ -242,7 +245,7 @@ def _from_csv(row: dict[str, str]) -> dict[str, Any]:
         if key in numbers:
             event[key] = int(value) if value else None
         elif key in flags:
-            event[key] = value == "true"
+            event[key] = None if value == "" else value == "true"
         else:
             event[key] = value or None
     wanted = V1_FIELDS if version == "1" else V2_FIELDS

@@ -153,6 +153,8 @@ class EventKind(enum.StrEnum):
     MEETING = "meeting"
     TERM_SHEET = "term_sheet"
     INVESTMENT_CLOSED = "investment_closed"
+    STARTUP_SUBMITTED = "startup_submitted"  # a startup first submitted for review (no investor)
+    STARTUP_APPROVED = "startup_approved"  # a startup approved by hub staff (no investor)
 
 
 class MatchEvent(Base):
