@@ -20,6 +20,7 @@ from flask import Flask
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import DatabaseError
 
+from dealflow.demo import seed_demo
 from dealflow.evidence import checkpoints, encoding, ledger, rollups, verification
 from dealflow.evidence.counters import month_of
 from dealflow.extensions import db
@@ -300,7 +301,8 @@ def test_a_startup_step_is_a_minimal_leaf_that_the_shipped_verifier_accepts(runn
         ("startup_approved", None, None),
     ]
     assert set(leaves[0]) == set(encoding.V2_LEAF_FIELDS)  # day, kind, region, hub, sector: no stage, no investor
-    assert leaves[0]["region_code"] == "KZ-43" and leaves[0]["sector_code"]
+    assert leaves[0]["region_code"] == "KZ-43"
+    assert leaves[0]["sector_code"]
     assert db.session.scalar(select(func.count()).select_from(MatchEventLink)) == 2  # the match's events only
     assert verification.verify_ledger().ok
 
@@ -318,7 +320,8 @@ def test_a_startup_step_is_a_minimal_leaf_that_the_shipped_verifier_accepts(runn
     for args in ((), (str(out / "events.csv"),)):
         ok = run_verifier(out, *args)
         assert ok.returncode == 0, ok.stdout + ok.stderr
-        assert "OK: 4 events" in ok.stdout and "Tree: 5 leaves" in ok.stdout
+        assert "OK: 4 events" in ok.stdout
+        assert "Tree: 5 leaves" in ok.stdout
     funnel = json.loads((out / "funnel.json").read_text(encoding="utf-8"))
     assert [(f["region_code"], f["step"], f["startups"]) for f in funnel] == [
         ("KZ-43", "approved", "<3"),
@@ -497,3 +500,17 @@ def test_verify_reads_one_snapshot_while_events_are_appended(snapshot_app: Flask
         again = verification.verify_ledger()
     assert again.ok, again.lines()
     assert again.event_count == 3
+
+
+def test_the_demo_reviews_its_startups_in_one_timeline_with_its_intros() -> None:
+    """Reviews are ledger events and the ledger's time never goes back: the demo's history still spans its months."""
+    seed_demo()
+    months = {
+        kind: {
+            (at.year, at.month)
+            for at in db.session.scalars(select(MatchEvent.occurred_at).where(MatchEvent.kind == kind))
+        }
+        for kind in ("startup_submitted", "startup_approved", "intro_requested")
+    }
+    assert all(len(spread) >= 12 for spread in months.values()), {k: len(v) for k, v in months.items()}
+    assert verification.verify_ledger().ok
