@@ -75,7 +75,8 @@ def test_an_encoded_line_break_in_a_name_neither_adds_a_header_nor_blocks_the_ba
         db.session.commit()
     harness.queue("innocent0@aral.kz", "innocent1@aral.kz")
     [stored] = [r.subject for r in harness.rows() if r.recipient == "owner@aral.kz"]
-    assert "\r" not in stored and "\n" not in stored
+    assert "\r" not in stored
+    assert "\n" not in stored
     with harness.app.app_context():
         assert delivery.deliver_due() == 3
     assert {r.status for r in harness.rows()} == {OutboxStatus.SENT}
@@ -95,7 +96,8 @@ def test_subject_line_flattens_nested_encoded_words() -> None:
     line = mail.subject_line(outer)
     probe = EmailMessage()
     probe["Subject"] = line
-    assert "\n" not in str(probe["Subject"]) and "\r" not in str(probe["Subject"])
+    assert "\n" not in str(probe["Subject"])
+    assert "\r" not in str(probe["Subject"])
 
 
 def test_a_message_that_cannot_be_built_is_dead_at_once_and_the_rest_is_sent(
@@ -114,7 +116,8 @@ def test_a_message_that_cannot_be_built_is_dead_at_once_and_the_rest_is_sent(
         assert delivery.deliver_due() == 1
     broken, fine = harness.rows()
     assert broken.status == OutboxStatus.DEAD
-    assert broken.last_error is not None and "UnicodeEncodeError" in broken.last_error
+    assert broken.last_error is not None
+    assert "UnicodeEncodeError" in broken.last_error
     assert fine.status == OutboxStatus.SENT
 
 
