@@ -164,3 +164,16 @@ def test_gunicorn_stops_at_once_on_invalid_production_settings() -> None:
     assert took < 20
     assert "SECRET_KEY is not set: production refuses to start without it" in err
     assert err.count("SECRET_KEY is not set") == 1  # refused once in the master, not once per worker forever
+
+
+def test_a_text_log_line_cannot_be_forged_through_the_path(
+    client: FlaskClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.INFO, logger="dealflow.request"):
+        client.get("/healthz%0A2026-01-01 00:00:00 INFO dealflow.request [-] GET /admin%0D%E2%80%A8x")
+    [record] = request_lines(caplog)
+    line = request_log.TextFormatter().format(record)
+    assert "\n" not in line
+    assert "\r" not in line
+    assert "\u2028" not in line
+    assert "/healthz\\n2026-01-01 00:00:00 INFO" in line
