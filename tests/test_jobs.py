@@ -12,7 +12,7 @@ import pytest
 from flask import Flask
 from sqlalchemy import select
 
-from dealflow.evidence import open_data_files
+from dealflow.evidence import ledger, open_data_files
 from dealflow.extensions import db, file_store
 from dealflow.investors import services as investor_services
 from dealflow.investors.queries import DiscoveryQuery
@@ -123,3 +123,22 @@ def test_the_worker_command_refuses_an_immediate_queue(app: Flask, runner: Any) 
     result = runner.invoke(args=["worker"])
     assert result.exit_code != 0
     assert "HUEY_URL is 'immediate'" in result.output
+
+
+def test_writing_a_head_removes_only_older_heads_and_keeps_the_previous_one(
+    app: Flask, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(app.config, "OPEN_DATA_FOLDER", str(tmp_path / "open-data"))
+    match()
+    root = Path(app.config["OPEN_DATA_FOLDER"])
+    count = ledger.current_head().event_count
+    assert count >= 2
+    oldest, previous, newer = (root / f"{count - 2}-aaaa", root / f"{count - 1}-bbbb", root / f"{count + 5}-cccc")
+    for folder in (oldest, previous, newer):
+        folder.mkdir(parents=True)
+        (folder / "rollup.csv").write_text("old", encoding="utf-8")
+    written = tasks.in_unit_of_work(app, open_data_files.refresh_aggregate_files)
+    assert not oldest.exists()
+    assert previous.exists()  # a download may still be streaming from it
+    assert newer.exists()  # another worker wrote a newer head first: not ours to remove
+    assert written[0].parent.exists()
