@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import os
 import time
+import uuid
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
+import redis
 from flask import Flask
 from sqlalchemy import select
 
@@ -22,6 +24,7 @@ from dealflow.startups import pruning
 from tests.billing_helpers import give_pro, turn_billing_on
 from tests.match_helpers import match
 from tests.startup_helpers import complete_profile, investor, startup_in
+from tests.test_outbox_faults import REDIS_URL
 
 
 def periodic(app: Flask) -> dict[str, Any]:
@@ -142,3 +145,35 @@ def test_writing_a_head_removes_only_older_heads_and_keeps_the_previous_one(
     assert previous.exists()  # a download may still be streaming from it
     assert newer.exists()  # another worker wrote a newer head first: not ours to remove
     assert written[0].parent.exists()
+
+
+def test_a_periodic_job_runs_on_one_worker_at_a_time_across_the_redis_queue() -> None:
+    name = f"dealflow-test-lock-{uuid.uuid4().hex[:10]}"
+    first, second = make_huey(REDIS_URL, name), make_huey(REDIS_URL, name)  # two worker hosts, one queue
+    seen: list[str] = []
+
+    def job() -> str:
+        seen.append(tasks.run_alone(second, "send_alerts", lambda: "ran twice", "skipped"))
+        return "ran"
+
+    try:
+        assert tasks.run_alone(first, "send_alerts", job, "skipped") == "ran"
+        assert seen == ["skipped"]  # the other worker found the job running
+        assert tasks.run_alone(second, "send_alerts", lambda: "ran again", "skipped") == "ran again"  # released
+        assert tasks.run_alone(second, "prune_uploads", lambda: "other job", "skipped") == "other job"
+    finally:
+        client = redis.Redis.from_url(REDIS_URL)
+        for key in client.scan_iter(match=f"*{name}*"):
+            client.delete(key)
+        client.close()
+
+
+def test_the_periodic_alerts_job_is_skipped_while_another_worker_runs_it(app: Flask) -> None:
+    huey = queue_of(app).huey
+    release = tasks._acquire(huey, "send_alerts")
+    assert release is not None
+    try:
+        assert huey.execute(periodic(app)["send_alerts"]) == (0, 0)
+    finally:
+        release()
+    assert tasks._acquire(huey, "send_alerts") is not None
