@@ -177,3 +177,11 @@ def test_a_text_log_line_cannot_be_forged_through_the_path(
     assert "\r" not in line
     assert "\u2028" not in line
     assert "/healthz\\n2026-01-01 00:00:00 INFO" in line
+
+
+def test_readyz_pings_the_queues_redis_too(app: Flask, client: FlaskClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(app.config, "REDIS_URL", "redis://127.0.0.1:6379/0")
+    monkeypatch.setitem(app.config, "HUEY_URL", f"redis://127.0.0.1:{free_port()}/0")  # the queue's Redis is down
+    response = client.get("/readyz")
+    assert response.status_code == 503
+    assert response.get_json()["checks"] == {"database": "ok", "redis": "unavailable"}
