@@ -283,3 +283,37 @@ def test_waking_the_worker_does_not_stall_on_a_redis_that_never_answers(test_dat
         for connection in accepted:
             connection.close()
         listener.close()
+
+
+def test_a_server_lost_mid_batch_costs_one_attempt_and_the_rest_wait(
+    harness: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    harness.queue("first@aral.kz", "second@aral.kz", "third@aral.kz")
+    real_connection = mail.connection
+
+    class HangsUpAfterOne:
+        def __enter__(self) -> Any:
+            self.inner = real_connection()
+            send = self.inner.__enter__()
+            sent: list[str] = []
+
+            def send_then_lose(message: EmailMessage) -> None:
+                if sent:
+                    raise ConnectionResetError(104, "Connection reset by peer")  # the network broke
+                send(message)
+                sent.append(str(message["To"]))
+
+            return send_then_lose
+
+        def __exit__(self, *exc: Any) -> Any:
+            return self.inner.__exit__(*exc)
+
+    monkeypatch.setattr(mail, "connection", HangsUpAfterOne)
+    with harness.app.app_context():
+        assert delivery.deliver_due() == 1
+    first, second, third = harness.rows()
+    assert first.status == OutboxStatus.SENT
+    assert (second.status, second.attempts) == (OutboxStatus.PENDING, 1)  # the one in flight counts
+    assert (third.status, third.attempts) == (OutboxStatus.PENDING, 0)  # never tried: waits for the server
+    assert third.last_error is not None
+    assert "ConnectionResetError" in third.last_error

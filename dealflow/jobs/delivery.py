@@ -50,6 +50,9 @@ def _deliver_emails(rows: Sequence[outbox.Leased], worker: str) -> int:
                 except mail.DeliveryErrors as exc:
                     log.warning("email %s (outbox row %d) failed: %s", row.message_id, row.id, _describe(exc))
                     outbox.mark_failed(db.session(), row, worker, _describe(exc))
+                    if mail.lost_connection(exc):  # the rest of the batch waits for the server, attempts kept
+                        db.session.commit()
+                        raise
                 except Exception as exc:  # the message itself cannot be sent: retrying will not help
                     log.exception("email %s (outbox row %d) cannot be sent", row.message_id, row.id)
                     outbox.mark_failed(db.session(), row, worker, _describe(exc), permanent=True)

@@ -25,6 +25,13 @@ DeliveryErrors = (OSError, smtplib.SMTPException)
 Send = Callable[[EmailMessage], None]
 
 
+def lost_connection(exc: BaseException) -> bool:
+    """The connection, not the message, failed (the server hung up or the network broke) mid-batch."""
+    if isinstance(exc, smtplib.SMTPServerDisconnected):
+        return True
+    return isinstance(exc, OSError) and not isinstance(exc, smtplib.SMTPException)
+
+
 def one_line(value: str) -> str:
     """A header is one line, whatever a name contains: every run of whitespace, CR and LF included, is one space."""
     return " ".join(value.split())
