@@ -38,13 +38,14 @@ def runs_at(task: Any, moment: datetime) -> bool:
 
 def test_the_schedule_sweeps_every_minute_alerts_hourly_prunes_daily(app: Flask) -> None:
     jobs = periodic(app)
-    assert set(jobs) == {"sweep_outbox", "send_alerts", "prune_uploads", "refresh_open_data"}
+    assert set(jobs) == {"sweep_outbox", "send_alerts", "prune_uploads", "refresh_open_data", "purge_sent_mail"}
     day = datetime(2027, 3, 14)
     minutes = [day + timedelta(minutes=m) for m in range(24 * 60)]
     assert sum(runs_at(jobs["sweep_outbox"], m) for m in minutes) == 24 * 60
     assert sum(runs_at(jobs["send_alerts"], m) for m in minutes) == 24
     assert [m.strftime("%H:%M") for m in minutes if runs_at(jobs["prune_uploads"], m)] == ["21:20"]  # 02:20 Almaty
     assert sum(runs_at(jobs["refresh_open_data"], m) for m in minutes) == 24 * 4
+    assert [m.strftime("%H:%M") for m in minutes if runs_at(jobs["purge_sent_mail"], m)] == ["21:40"]
 
 
 def test_the_queue_is_chosen_by_its_url(tmp_path: Path) -> None:
@@ -177,3 +178,20 @@ def test_the_periodic_alerts_job_is_skipped_while_another_worker_runs_it(app: Fl
     finally:
         release()
     assert tasks._acquire(huey, "send_alerts") is not None
+
+
+def test_the_bodies_of_mail_sent_over_30_days_ago_are_purged(app: Flask) -> None:
+    old, recent, waiting = (
+        OutboxMessage(message_id=f"<{n}@t>", sender="a@b.kz", recipient="r@aral.kz", subject="s", body="personal")
+        for n in ("old", "recent", "waiting")
+    )
+    old.status = recent.status = OutboxStatus.SENT
+    old.sent_at, recent.sent_at = utcnow() - timedelta(days=31), utcnow() - timedelta(days=29)
+    db.session.add_all([old, recent, waiting])
+    db.session.flush()
+    huey = queue_of(app).huey
+    assert huey.execute(periodic(app)["purge_sent_mail"]) == 1
+    for row in (old, recent, waiting):
+        db.session.refresh(row)
+    assert (old.body, recent.body, waiting.body) == ("", "personal", "personal")
+    assert old.subject == "s"  # the record stays

@@ -19,11 +19,13 @@ from dealflow.extensions import db
 from dealflow.investors import services as investor_services
 from dealflow.jobs import delivery
 from dealflow.models import utcnow
+from dealflow.notifications import outbox
 from dealflow.startups import pruning
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 UPLOAD_GRACE = timedelta(days=1)  # an upload younger than this may belong to a form still being filled in
+SENT_BODY_KEPT = timedelta(days=30)  # long enough to answer "what did you send me?", then the text goes
 LOCK_SECONDS = 3600  # a periodic job's lock outlives a crashed worker by at most this long
 RELEASE_IF_OURS = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end return 0"
 
@@ -120,6 +122,16 @@ def register_tasks(huey: Huey, app: Flask) -> Tasks:
     def prune_uploads_daily() -> int:
         """Daily at 02:20 in Almaty (21:20 UTC): abandoned uploads leave the disk."""
         return run_alone(huey, "prune_uploads", lambda: prune_uploads(app), 0)
+
+    @huey.periodic_task(crontab(minute="40", hour="21"), name="purge_sent_mail")
+    def purge_sent_mail_daily() -> int:
+        """Daily at 02:40 in Almaty: the bodies of emails sent more than 30 days ago are emptied."""
+        return run_alone(
+            huey,
+            "purge_sent_mail",
+            lambda: in_unit_of_work(app, lambda: outbox.purge_sent_bodies(db.session(), utcnow() - SENT_BODY_KEPT)),
+            0,
+        )
 
     @huey.periodic_task(crontab(minute="*/15"), name="refresh_open_data")
     def refresh_open_data() -> int:

@@ -188,6 +188,17 @@ def mark_failed(
     return _record(session, row.id, worker, **values)
 
 
+def purge_sent_bodies(session: Session, older_than: datetime) -> int:
+    """Empty the bodies of emails sent before the cut-off: the row stays as a record, the personal text goes."""
+    result = session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.status == OutboxStatus.SENT, OutboxMessage.sent_at < older_than, OutboxMessage.body != "")
+        .values(body=""),
+        execution_options={"synchronize_session": False},
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
 def retry_all_dead(session: Session) -> int:
     """An administrator sends every dead letter again (after fixing the mail server), each with fresh attempts."""
     result = session.execute(
