@@ -211,8 +211,8 @@ class BaseConfig:
             "OUTBOX_BATCH_SIZE",
         ):
             value = _env_int(name, getattr(self, name))
-            if value < (1 if name in ("OUTBOX_MAX_ATTEMPTS", "OUTBOX_BATCH_SIZE", "OUTBOX_LEASE_SECONDS") else 0):
-                raise ConfigError(f"{name} must not be {value}")
+            if value < 1:  # a zero delay or cap retries a failing email in a tight loop
+                raise ConfigError(f"{name} must be at least 1, got {value}")
             setattr(self, name, value)
 
     def _read_billing_settings(self) -> None:

@@ -243,6 +243,18 @@ def undelivered_mail() -> str:
     return render_template("admin/outbox.html", pagination=page, counts=outbox.counts_by_status(db.session()))
 
 
+@bp.route("/outbox/retry-all", methods=["POST"])
+@admin_required
+def retry_all_mail() -> Response:
+    """Send every dead letter again once the mail server is fixed, instead of one click per email."""
+    count = outbox.retry_all_dead(db.session())
+    audit.record("outbox.retry_all", actor=signed_in_user(), details={"count": count}, ip=request.remote_addr)
+    mail.mark_written(db.session())
+    db.session.commit()
+    flash(_("%(n)s undelivered email(s) will be sent again.", n=count), "success")
+    return redirect(url_for("admin.undelivered_mail"))
+
+
 @bp.route("/outbox/<int:message_id>/retry", methods=["POST"])
 @admin_required
 def retry_mail(message_id: int) -> Response:
