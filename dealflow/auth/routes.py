@@ -79,22 +79,34 @@ def check_inbox() -> str:
 @bp.route("/verify-email/<secret>", methods=["GET", "POST"])
 @limiter.limit(lambda: current_app.config["ACCOUNT_SECURITY_LIMIT"], methods=["POST"])
 def verify_email(secret: str) -> str | Response:
-    """Confirm the address with the emailed link (a button, so that mail scanners do not spend it) and log in."""
+    """Confirm the address with the emailed link (a button, so that mail scanners do not spend it).
+
+    The link logs in only a visitor nobody is signed in as, and only on the first confirmation: it must not
+    become a password-free way into an account that is already in use, nor swap the signed-in person.
+    """
     form = ButtonForm()
     if request.method == "GET" and not links.is_live(secret, TokenPurpose.VERIFY_EMAIL):
         flash(str(links.LinkInvalid.message), "danger")
         return redirect(url_for("auth.login"))
     if form.validate_on_submit():
         try:
-            user = services.verify_email(secret)
+            user, newly_verified = services.verify_email(secret)
         except links.LinkInvalid as exc:
             db.session.rollback()
             flash(str(exc.message), "danger")
             return redirect(url_for("auth.login"))
+        if current_user.is_authenticated:
+            db.session.commit()
+            if signed_in_user().id == user.id:
+                flash(_("Your email address is confirmed."), "success")
+            else:
+                flash(_("The email address is confirmed. Log in to that account to use it."), "info")
+            return redirect(home_for(signed_in_user()))
+        if not newly_verified:
+            db.session.commit()
+            flash(_("Your email address is already confirmed. Log in to continue."), "info")
+            return redirect(url_for("auth.login"))
         audit.record("auth.login", actor=user, details={"via": "verification link"}, ip=request.remote_addr)
-        if current_user.is_authenticated and (row := sessions.current_session()) is not None:
-            sessions.end_session(row)
-        logout_user()
         log_in(user, remember=False)
         flash(_("Your email address is confirmed. Welcome to Dealflow, %(name)s.", name=user.name), "success")
         return redirect(home_for(user))

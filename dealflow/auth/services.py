@@ -146,16 +146,17 @@ def send_verification(user: User) -> None:
     emails.send("verify_email", user.email, user.locale, user=user, secret=secret, hours=hours)
 
 
-def verify_email(secret: str) -> User:
-    """Spend a verification link: the address is confirmed and the owner may submit and request intros."""
+def verify_email(secret: str) -> tuple[User, bool]:
+    """Spend a verification link: the address is confirmed; also says whether it was unconfirmed until now."""
     token = links.find(secret, TokenPurpose.VERIFY_EMAIL)
     links.use(token)
     user = token.user
-    if user.email_verified_at is None:
+    newly_verified = user.email_verified_at is None
+    if newly_verified:
         user.email_verified_at = utcnow()
     audit.record("auth.email_verified", actor=user, target=user)
     db.session.flush()
-    return user
+    return user, newly_verified
 
 
 def authenticate(email: str, password: str) -> User | None:
@@ -196,6 +197,7 @@ def change_password(user: User, *, current_password: str, new_password: str, kee
     if problems:
         raise WeakPassword(problems, field="new_password")
     user.password_hash = passwords.hash_password(new_password)
+    links.revoke_all(user)  # a pending email change or reset link must not outlive the new password
     sessions.end_sessions(user, keep=keep)
     db.session.flush()
 
