@@ -22,6 +22,7 @@ SUBJECTS: dict[str, LazyString] = {
     "reset_password": _l("Reset your Dealflow password"),
     "password_reset": _l("Your Dealflow password was changed"),
     "login_attack": _l("Someone is trying to guess your Dealflow password"),
+    "login_locked": _l("Logging in to your Dealflow account with a password is paused"),
     "account_deleted": _l("Your Dealflow account was deleted"),
 }
 

@@ -130,7 +130,7 @@ def resend_verification() -> Response:
 
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(lambda: current_app.config["LOGIN_LIMIT_PER_IP"], methods=["POST"])
-def login() -> str | Response:
+def login() -> str | Response | tuple[str, int]:
     """Log in with email and password; a failure never says which of the two was wrong."""
     if current_user.is_authenticated:
         return redirect(safe_next_url(request.args.get("next")) or home_for(signed_in_user()))
@@ -138,6 +138,17 @@ def login() -> str | Response:
     if form.validate_on_submit():
         account = throttle.account_key(form.email.data or "")
         client = request.remote_addr or "unknown"
+        if not throttle.take_account_attempt(account):
+            if throttle.first_refusal_in_window(account):
+                services.warn_of_lock(account)
+                db.session.commit()
+            form.password.errors = [
+                _(
+                    "Too many wrong passwords were tried for this account, so logging in with a password "
+                    "is paused. Reset your password to log in now."
+                )
+            ]
+            return render_template("auth/login.html", form=form), 429
         if not throttle.take_login_attempt(account, client):
             raise TooManyRequests(retry_after=throttle.seconds_until_next_attempt(account, client))
         user = services.authenticate(form.email.data or "", form.password.data or "")
@@ -193,7 +204,7 @@ def reset_password(secret: str) -> str | Response:
     form = ResetPasswordForm()
     if form.validate_on_submit():
         try:
-            recovery.reset_password(secret, form.new_password.data or "", ip=request.remote_addr)
+            user = recovery.reset_password(secret, form.new_password.data or "", ip=request.remote_addr)
         except services.AccountError as exc:
             db.session.rollback()
             show_account_error(form, exc, fallback="new_password")
@@ -203,6 +214,7 @@ def reset_password(secret: str) -> str | Response:
             return redirect(url_for("auth.forgot_password"))
         else:
             db.session.commit()
+            throttle.unlock_account(throttle.account_key(user.email))
             logout_user()
             flash(_("Your password is changed and every device was logged out. Log in with the new one."), "success")
             return redirect(url_for("auth.login"))

@@ -230,3 +230,11 @@ def warn_of_guessing(account_key: str) -> None:
     if user is not None and user.active and user.deleted_at is None:
         emails.send("login_attack", user.email, user.locale, user=user)
         audit.record("auth.login_attack_warned", actor=None, target=user, actor_email=user.email)
+
+
+def warn_of_lock(account_key: str) -> None:
+    """Tell the owner that password logins to their account are paused, and that a reset link gets them in."""
+    user = db.session.scalar(select(User).where(User.email == account_key))
+    if user is not None and user.active and user.deleted_at is None:
+        emails.send("login_locked", user.email, user.locale, user=user)
+        audit.record("auth.login_locked", actor=None, target=user, actor_email=user.email)
