@@ -129,3 +129,24 @@ def test_the_export_holds_billing_files_revisions_and_review_events(ctx: None) -
     files = mine["files"]
     assert {f["kind"] for f in files} == {"logo", "deck"}
     assert all("storage_key" not in f and f["original_name"] for f in files)
+
+
+def test_the_audit_page_shows_a_deleted_account_without_its_addresses(app: Flask) -> None:
+    admin = UserFactory(role=Role.ADMIN, email="boss@dealflow.kz")
+    leaving = UserFactory(email="leaving@example.kz")
+    with app.test_request_context("/"):
+        audit.record(
+            "auth.email_changed",
+            actor=leaving,
+            target=leaving,
+            details={"from": "older@example.kz", "to": "leaving@example.kz"},
+            ip="198.51.100.23",
+        )
+        audit.record("user.updated", actor=admin, target=leaving, details={"after": {"active": True}}, ip="10.0.0.9")
+        personal_data.delete_account(leaving, password=PASSWORD)
+        db.session.commit()
+    page = log_in(app, admin).get("/admin/audit").get_data(as_text=True)
+    assert "Deleted user" in page
+    for gone in ("leaving@example.kz", "older@example.kz", "198.51.100.23"):
+        assert gone not in page
+    assert "boss@dealflow.kz" in page  # the admin who acted stays named
