@@ -10,9 +10,11 @@ import pytest
 from flask import Flask
 from sqlalchemy import func, select
 
+from dealflow.admin import services as admin_services
 from dealflow.auth import links, recovery, services
 from dealflow.extensions import db
 from dealflow.models import AccountToken, Role, TokenPurpose, User, UserSession
+from dealflow.privacy import services as personal_data
 from tests.conftest import Auth, csrf_token
 from tests.factories import PASSWORD, UserFactory
 from tests.test_account_lifecycle import link_in, log_in, press
@@ -213,3 +215,22 @@ def test_a_first_verification_still_logs_the_newcomer_in(app: Flask) -> None:
     device = app.test_client()
     press(device, f"/verify-email/{secret}")
     assert "fresh@example.kz" in device.get("/account").get_data(as_text=True)
+
+
+def test_a_block_kills_the_accounts_links_so_reactivating_does_not_revive_them(ctx: None) -> None:
+    admin = UserFactory(role=Role.ADMIN)
+    user = UserFactory(email="blocked@example.kz")
+    reset = links.issue(user, TokenPurpose.RESET_PASSWORD, lifetime=timedelta(hours=1))
+    admin_services.update_account(user, actor=admin, role=user.role, hub=None, active=False)
+    admin_services.update_account(user, actor=admin, role=user.role, hub=None, active=True)
+    with pytest.raises(links.LinkInvalid):
+        links.find(reset, TokenPurpose.RESET_PASSWORD)
+
+
+def test_an_admin_cannot_reactivate_a_deleted_account(ctx: None) -> None:
+    admin = UserFactory(role=Role.ADMIN)
+    user = UserFactory(email="gone@example.kz")
+    personal_data.delete_account(user, password=PASSWORD)
+    with pytest.raises(services.AccountError):
+        admin_services.update_account(user, actor=admin, role=user.role, hub=None, active=True)
+    assert user.active is False

@@ -210,10 +210,14 @@ def update_user_by_admin(
     What billing forbids (taking the account of an investor whom Stripe still charges) is checked before this,
     by admin.services.update_account: billing builds on accounts, not the reverse.
     """
+    if user.deleted_at is not None:
+        raise AccountError(_l("This account was deleted by its owner and cannot be changed."), field="role")
     if user.id == actor.id and (role != Role.ADMIN or not active):
         raise AccountError(_l("You cannot remove your own administrator access."), field="role")
     if user.role != role or (user.active and not active):
         sessions.end_sessions(user)  # the change takes effect on every device at once
+    if user.active and not active:
+        links.revoke_all(user)  # a link sent before the block must not work once the account is reactivated
     before = {"role": user.role.value, "hub_id": user.hub_id, "active": user.active}
     user.role = role
     user.hub = hub if role in (Role.HUB_STAFF, Role.ADMIN) else None
