@@ -29,7 +29,7 @@ from dealflow.startups.profile import Profile
 from tests.billing_helpers import give_pro
 from tests.conftest import csrf_token
 from tests.factories import PASSWORD, UserFactory
-from tests.match_helpers import listed, ready_investor
+from tests.match_helpers import listed, match, ready_investor
 from tests.startup_helpers import startup_in
 from tests.test_account_lifecycle import log_in
 
@@ -150,3 +150,19 @@ def test_the_audit_page_shows_a_deleted_account_without_its_addresses(app: Flask
     for gone in ("leaving@example.kz", "older@example.kz", "198.51.100.23"):
         assert gone not in page
     assert "boss@dealflow.kz" in page  # the admin who acted stays named
+
+
+@pytest.mark.parametrize("side", ["founder", "investor"])
+def test_a_match_with_a_deleted_counterpart_shows_no_contact(app: Flask, side: str) -> None:
+    with app.test_request_context("/"):
+        intro = match()
+        founder, investor = intro.startup.owner, intro.investor
+        gone, stays = (founder, investor) if side == "founder" else (investor, founder)
+        personal_data.delete_account(gone, password=PASSWORD)
+        db.session.commit()
+        intro_id = intro.id
+    page = log_in(app, stays).get(f"/matches/{intro_id}")
+    assert page.status_code == 200
+    text = page.get_data(as_text=True)
+    assert "Deleted user" in text
+    assert "deleted.invalid" not in text
