@@ -59,16 +59,19 @@ def _without_addresses(value: Any) -> Any:
     return value
 
 
+def _target_user_id(entry: AuditLog) -> int | None:
+    if entry.target_type == "user" and entry.target_id and entry.target_id.isdigit():
+        return int(entry.target_id)
+    return None
+
+
 def shown(entries: Sequence[AuditLog]) -> list[ShownEntry]:
     """The rows for display; the log itself is append-only and kept as a legal record, so it is redacted here."""
-    ids = {e.actor_id for e in entries if e.actor_id} | {
-        int(e.target_id) for e in entries if e.target_type == "user" and e.target_id and e.target_id.isdigit()
-    }
+    ids = {e.actor_id for e in entries if e.actor_id} | {i for e in entries if (i := _target_user_id(e)) is not None}
     deleted = set(db.session.scalars(select(User.id).where(User.id.in_(ids), User.deleted_at.is_not(None))))
     rows = []
     for e in entries:
-        target_deleted = e.target_type == "user" and e.target_id is not None and e.target_id.isdigit()
-        target_deleted = target_deleted and int(e.target_id or 0) in deleted
+        target_deleted = _target_user_id(e) in deleted
         actor_deleted = e.actor_id in deleted or (e.actor_id is None and target_deleted)
         redacted = actor_deleted or target_deleted
         details = _without_addresses(e.details or {}) if redacted else (e.details or {})
