@@ -103,6 +103,9 @@ class BaseConfig:
     # Past this many attempts on one account from all addresses, each address gets the shorter allowance.
     LOGIN_ACCOUNT_CEILING = "50 per 15 minutes"
     LOGIN_LIMIT_UNDER_ATTACK = "2 per 15 minutes"
+    # A hard cap far above any person (10x the ceiling): past it no password is checked for the account,
+    # from any address, until the window ends; the owner gets in at once with a password-reset link.
+    LOGIN_ACCOUNT_HARD_CAP = "500 per 15 minutes"
     LOGIN_ALERT_AFTER = 10  # failed attempts in the ceiling's window before the owner is emailed, once per window
     VERIFY_EMAIL_HOURS = 48
     RESET_PASSWORD_MINUTES = 60

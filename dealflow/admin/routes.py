@@ -203,7 +203,7 @@ def audit_log() -> str:
     if form.actor.data:
         query = query.where(AuditLog.actor_email.contains(form.actor.data.strip().lower(), autoescape=True))
     page = db.paginate(query, page=parse_page(request.args.get("page")), per_page=AUDIT_PER_PAGE, error_out=False)
-    return render_template("admin/audit.html", form=form, pagination=page)
+    return render_template("admin/audit.html", form=form, pagination=page, rows=audit.shown(list(page.items)))
 
 
 @bp.route("/billing")
