@@ -122,6 +122,7 @@ class BaseConfig:
     LOG_FORMAT = "text"  # "json" in production: one object per line for the log collector
 
     PROFILE_SAVE_LIMIT = "120 per hour"
+    MARKDOWN_PREVIEW_LIMIT = "60 per minute"  # the founder form's live preview, one request per pause in typing
     DISCOVERY_CACHE_SIZE = 2_000  # pages, counts and facets kept per worker, keyed by the listing generation
     FRAGMENT_CACHE_SIZE = 5_000  # rendered result cards and filter panels kept per worker
     INTRO_REQUEST_LIMIT = "20 per hour"

@@ -27,6 +27,7 @@ from dealflow.parsing import BoundedIntConverter
 from dealflow.privacy.routes import bp as privacy_bp
 from dealflow.review.routes import bp as review_bp
 from dealflow.startups.routes import bp as startups_bp
+from dealflow.startups.seo import bp as seo_bp
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
@@ -82,6 +83,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(privacy_bp)
     app.register_blueprint(notifications_bp)
     app.register_blueprint(startups_bp)
+    app.register_blueprint(seo_bp)
     app.register_blueprint(investors_bp)
     app.register_blueprint(matches_bp)
     app.register_blueprint(evidence_bp, url_prefix="/evidence")

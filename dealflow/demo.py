@@ -22,6 +22,15 @@ from sqlalchemy import select
 from dealflow.auth import services as accounts
 from dealflow.billing import plans as billing
 from dealflow.demo_files import demo_deck, demo_logo
+from dealflow.demo_texts import (
+    CITIES,
+    DECISION_COMMENTS,
+    DESCRIPTIONS,
+    INTRO_MESSAGES,
+    MOBILE_APP,
+    REPLIES,
+    SECTOR_TAGLINES,
+)
 from dealflow.extensions import db
 from dealflow.matches import services as matches
 from dealflow.models import (
@@ -61,47 +70,57 @@ class DemoUser:
 
 
 DEMO_USERS: tuple[DemoUser, ...] = (
-    DemoUser("admin@demo.dealflow.kz", "Dana Admin", Role.ADMIN, "astana-hub"),
-    DemoUser("staff@demo.dealflow.kz", "Yerlan Reviewer", Role.HUB_STAFF, "astana-hub", "ru"),
-    DemoUser("staff.west@demo.dealflow.kz", "Gulnara Reviewer", Role.HUB_STAFF, "west-kazakhstan-hub", "kk"),
-    DemoUser("staff.south@demo.dealflow.kz", "Murat Reviewer", Role.HUB_STAFF, "shymkent-it-hub", "ru"),
-    DemoUser("founder@demo.dealflow.kz", "Aigerim Founder", Role.FOUNDER, None, "en"),
-    DemoUser("founder2@demo.dealflow.kz", "Nurlan Founder", Role.FOUNDER, None, "kk"),
-    DemoUser("founder3@demo.dealflow.kz", "Svetlana Founder", Role.FOUNDER, None, "ru"),
-    DemoUser("founder4@demo.dealflow.kz", "Arman Founder", Role.FOUNDER),
-    DemoUser("investor@demo.dealflow.kz", "Timur Investor", Role.INVESTOR, None, "ru"),
-    DemoUser("investor.foreign@demo.dealflow.kz", "Emma Investor", Role.INVESTOR, None, "en"),
+    DemoUser("admin@demo.dealflow.kz", "Дана Әбенова", Role.ADMIN, "astana-hub"),
+    DemoUser("staff@demo.dealflow.kz", "Ерлан Сейтжанов", Role.HUB_STAFF, "astana-hub", "ru"),
+    DemoUser("staff.west@demo.dealflow.kz", "Гүлнара Жұмабаева", Role.HUB_STAFF, "west-kazakhstan-hub", "kk"),
+    DemoUser("staff.south@demo.dealflow.kz", "Мурат Ахметов", Role.HUB_STAFF, "shymkent-it-hub", "ru"),
+    DemoUser("founder@demo.dealflow.kz", "Aigerim Sarsenova", Role.FOUNDER, None, "en"),
+    DemoUser("founder2@demo.dealflow.kz", "Нұрлан Оспанов", Role.FOUNDER, None, "kk"),
+    DemoUser("founder3@demo.dealflow.kz", "Светлана Ким", Role.FOUNDER, None, "ru"),
+    DemoUser("founder4@demo.dealflow.kz", "Arman Bekov", Role.FOUNDER),
+    DemoUser("investor@demo.dealflow.kz", "Тимур Касымов", Role.INVESTOR, None, "ru"),
+    DemoUser("investor.foreign@demo.dealflow.kz", "Emma Schneider", Role.INVESTOR, None, "en"),
 )
 
-# name, home region, regions served: together they cover all 20 regions exactly once.
-DEMO_HUBS: tuple[tuple[str, str, str, tuple[str, ...]], ...] = (
-    ("Astana Hub", "astana-hub", "KZ-71", ("KZ-71", "KZ-11", "KZ-39", "KZ-59", "KZ-55")),
-    ("Almaty Innovation Hub", "almaty-innovation-hub", "KZ-75", ("KZ-75", "KZ-19", "KZ-33")),
-    ("Shymkent IT Hub", "shymkent-it-hub", "KZ-79", ("KZ-79", "KZ-61", "KZ-31", "KZ-43")),
-    ("Central Kazakhstan Hub", "central-kazakhstan-hub", "KZ-35", ("KZ-35", "KZ-62")),
-    ("West Kazakhstan Hub", "west-kazakhstan-hub", "KZ-47", ("KZ-47", "KZ-23", "KZ-27", "KZ-15")),
-    ("East Kazakhstan Hub", "east-kazakhstan-hub", "KZ-63", ("KZ-63", "KZ-10")),
-)
-
-# sector: (name suffix, tagline, stage, instrument)
-SECTOR_PROFILES: dict[str, tuple[str, str, str, Instrument]] = {
-    "agritech": ("Agro", "Soil and weather data that tell farmers when to sow and water", "seed", Instrument.EQUITY),
-    "fintech": (
-        "Pay",
-        "Instalment payments for small shops without a bank branch nearby",
-        "series_a",
-        Instrument.EQUITY,
+# name, Russian name, Kazakh name, slug, home region, regions served: together they cover all 20 regions once.
+DEMO_HUBS: tuple[tuple[str, str, str, str, str, tuple[str, ...]], ...] = (
+    ("Astana Hub", "Astana Hub", "Astana Hub", "astana-hub", "KZ-71", ("KZ-71", "KZ-11", "KZ-39", "KZ-59", "KZ-55")),
+    (
+        "Almaty Innovation Hub", "Алматинский инновационный хаб", "Алматы инновациялық хабы",
+        "almaty-innovation-hub", "KZ-75", ("KZ-75", "KZ-19", "KZ-33"),
     ),
-    "edtech": ("Learn", "Exam preparation in Kazakh and Russian for rural schools", "pre_seed", Instrument.SAFE),
-    "healthtech": ("Med", "Telemedicine consultations for district clinics", "seed", Instrument.CONVERTIBLE_NOTE),
-    "logistics": ("Route", "Shared freight for the long roads between regional centres", "mvp", Instrument.SAFE),
-    "energy": ("Sun", "Solar micro-grids for remote pastures and villages", "pre_seed", Instrument.GRANT),
-    "industrial": ("Mine", "Predictive maintenance for mining and metals plants", "series_a", Instrument.EQUITY),
-    "ai_data": ("Data", "Speech recognition and language tools for Kazakh", "seed", Instrument.EQUITY),
-    "ecommerce": ("Shop", "An online bazaar for regional crafts and food producers", "mvp", Instrument.DEBT),
-    "govtech": ("Gov", "Digital queues and permits for local akimats", "idea", Instrument.GRANT),
-    "travel": ("Trip", "Bookings for guesthouses along the Silk Road", "pre_seed", Instrument.SAFE),
-    "saas": ("Desk", "Accounting and payroll software for small firms", "growth", Instrument.EQUITY),
+    (
+        "Shymkent IT Hub", "IT-хаб Шымкента", "Шымкент IT-хабы",
+        "shymkent-it-hub", "KZ-79", ("KZ-79", "KZ-61", "KZ-31", "KZ-43"),
+    ),
+    (
+        "Central Kazakhstan Hub", "Хаб Центрального Казахстана", "Орталық Қазақстан хабы",
+        "central-kazakhstan-hub", "KZ-35", ("KZ-35", "KZ-62"),
+    ),
+    (
+        "West Kazakhstan Hub", "Хаб Западного Казахстана", "Батыс Қазақстан хабы",
+        "west-kazakhstan-hub", "KZ-47", ("KZ-47", "KZ-23", "KZ-27", "KZ-15"),
+    ),
+    (
+        "East Kazakhstan Hub", "Хаб Восточного Казахстана", "Шығыс Қазақстан хабы",
+        "east-kazakhstan-hub", "KZ-63", ("KZ-63", "KZ-10"),
+    ),
+)  # fmt: skip
+
+# sector: (name suffix, stage, instrument)
+SECTOR_PROFILES: dict[str, tuple[str, str, Instrument]] = {
+    "agritech": ("Agro", "seed", Instrument.EQUITY),
+    "fintech": ("Pay", "series_a", Instrument.EQUITY),
+    "edtech": ("Learn", "pre_seed", Instrument.SAFE),
+    "healthtech": ("Med", "seed", Instrument.CONVERTIBLE_NOTE),
+    "logistics": ("Route", "mvp", Instrument.SAFE),
+    "energy": ("Sun", "pre_seed", Instrument.GRANT),
+    "industrial": ("Mine", "series_a", Instrument.EQUITY),
+    "ai_data": ("Data", "seed", Instrument.EQUITY),
+    "ecommerce": ("Shop", "mvp", Instrument.DEBT),
+    "govtech": ("Gov", "idea", Instrument.GRANT),
+    "travel": ("Trip", "pre_seed", Instrument.SAFE),
+    "saas": ("Desk", "growth", Instrument.EQUITY),
 }
 NAME_PREFIXES = (
     "Dala",
@@ -143,10 +162,17 @@ class SeedReport:
 def _seed_hubs(report: SeedReport) -> dict[str, Hub]:
     hubs: dict[str, Hub] = {}
     regions = {r.code: r for r in db.session.scalars(select(Region))}
-    for name, slug, home, served in DEMO_HUBS:
+    for name, name_ru, name_kk, slug, home, served in DEMO_HUBS:
         hub = db.session.scalar(select(Hub).where(Hub.slug == slug))
         if hub is None:
-            hub = Hub(name=name, slug=slug, home_region_code=home, regions=[regions[c] for c in served])
+            hub = Hub(
+                name=name,
+                name_ru=name_ru,
+                name_kk=name_kk,
+                slug=slug,
+                home_region_code=home,
+                regions=[regions[c] for c in served],
+            )
             db.session.add(hub)
             report.created["hubs"] += 1
         else:
@@ -178,14 +204,45 @@ def _seed_users(report: SeedReport, hubs: dict[str, Hub]) -> dict[str, User]:
 
 
 EXPORT_MARKETS = ((), ("UZ", "KG"), ("RU", "UZ", "KG", "TJ"), ("DE", "NL"), ("US",), ("CN", "MN"), ("TR", "AZ", "GE"))
-DECISION_COMMENTS = {
-    StartupStatus.REJECTED: "The product overlaps an existing state service and the team has no technical founder yet.",
-    StartupStatus.CHANGES_REQUESTED: "Please add revenue for the last three months and say who builds the product.",
-}
+
+
+def _language_of(user: User) -> str:
+    """The language a demo user writes their comments and messages in."""
+    return user.locale if user.locale in ("ru", "kk") else "en"
+
+
+def original_language(index: int) -> str:
+    """The language a demo founder wrote in first: mostly English, every fourth Kazakh, every fourth Russian."""
+    return {1: "kk", 2: "ru"}.get(index % 4, "en")
+
+
+def _texts(name: str, region: RegionRow, sector: str, index: int) -> dict[str, str | None]:
+    """The tagline and description in the original language and the founder's versions in the other two."""
+    taglines = SECTOR_TAGLINES[sector]
+    places = {"en": _place_en(region), "ru": region.name_ru, "kk": region.name_kk}
+    descriptions = {
+        lang: template.format(name=name, place=places[lang], tagline=taglines[lang])
+        for lang, template in DESCRIPTIONS.items()
+    }
+    original = original_language(index)
+    texts: dict[str, str | None] = {
+        "content_language": original,
+        "tagline": taglines[original],
+        "description": descriptions[original],
+    }
+    for lang in ("ru", "kk"):
+        texts[f"tagline_{lang}"] = None if lang == original else taglines[lang]
+        texts[f"description_{lang}"] = None if lang == original else descriptions[lang]
+    return texts
+
+
+def _place_en(region: RegionRow) -> str:
+    return region.name_en if region.centre_en == region.name_en else f"{region.centre_en}, {region.name_en}"
 
 
 def _profile(name: str, region: RegionRow, sector: str, index: int, owner: User) -> Profile:
-    suffix, tagline, stage, instrument = SECTOR_PROFILES[sector]
+    _suffix, stage, instrument = SECTOR_PROFILES[sector]
+    tagline = SECTOR_TAGLINES[sector]["en"]
     usd = Decimal(25_000 * (1 + (index * 7) % 40))
     in_tenge = index % 3 == 0
     rate = Decimal(KZT_PER_USD)
@@ -205,24 +262,18 @@ def _profile(name: str, region: RegionRow, sector: str, index: int, owner: User)
         f"{name.lower()}-deck.pdf",
         20 * 2**20,
     )
-    place = region.name_en if region.centre_en == region.name_en else f"{region.centre_en}, {region.name_en}"
     return Profile(
         name=name,
-        tagline=tagline,
-        description=(
-            f"**{name}** is built in {place}.\n\n"
-            f"{tagline}. We started with customers in our own region and now sell across Kazakhstan.\n\n"
-            "- Local team that knows the market\n- Product in use every day\n- Clear plan for the next 18 months"
-        ),
+        **_texts(name, region, sector, index),
         website=f"https://{name.lower()}.kz",
         founded_year=2018 + index % 8,
         region_code=region.code,
-        city=region.centre_en,
+        city=CITIES[region.centre_en][original_language(index)],
         sector_code=sector,
         stage_code=stage,
         team_size=2 + index % 25,
         team=(
-            TeamMember(name=f"{owner.name.split()[0]} {region.centre_en[:1]}.", role="CEO"),
+            TeamMember(name=owner.name, role="CEO"),
             TeamMember(name=f"{NAME_PREFIXES[index % len(NAME_PREFIXES)]}bek", role="CTO"),
         ),
         currency=Currency.KZT if in_tenge else Currency.USD,
@@ -257,7 +308,7 @@ def _seed_startups(report: SeedReport, users: dict[str, User], hubs: dict[str, H
     for r, region in enumerate(REGIONS):
         statuses = (StartupStatus.APPROVED, OTHER_STATUSES[(2 * r) % 5], OTHER_STATUSES[(2 * r + 1) % 5])
         for k, status in enumerate(statuses):
-            sector = sectors[(r * 3 + k) % len(sectors)]
+            sector = sectors[(r + 5 * k) % len(sectors)]  # listed startups cover every sector
             name = f"{NAME_PREFIXES[(r + 7 * k) % len(NAME_PREFIXES)]}{SECTOR_PROFILES[sector][0]}"
             index += 1
             if services.slugify(name) in existing:
@@ -280,15 +331,21 @@ def _seed_startups(report: SeedReport, users: dict[str, User], hubs: dict[str, H
                 services.submit_for_review(startup, actor=owner, at=submitted)
             if status in (StartupStatus.APPROVED, StartupStatus.ARCHIVED):
                 services.decide(startup, "approved", actor=reviewer, at=decided)
-            elif status in DECISION_COMMENTS:
-                services.decide(startup, status.value, actor=reviewer, comment=DECISION_COMMENTS[status], at=decided)
+            elif status.value in DECISION_COMMENTS:
+                comment = DECISION_COMMENTS[status.value][_language_of(owner)]  # in the founder's language
+                services.decide(startup, status.value, actor=reviewer, comment=comment, at=decided)
             if status == StartupStatus.ARCHIVED:
                 services.change_status(startup, StartupStatus.ARCHIVED, actor=owner, at=decided + timedelta(days=30))
             last_change = {StartupStatus.DRAFT: created, StartupStatus.SUBMITTED: submitted}
             startup.updated_at = last_change.get(status, decided)
             if status == StartupStatus.APPROVED and owner is founders[0] and r == 0:
                 # One listed startup with changes waiting for review, to show revisions.
-                revised = Profile.of(startup).replace(tagline=f"{startup.tagline}, now with a mobile app")
+                listed = Profile.of(startup)
+                revised = listed.replace(
+                    tagline=f"{listed.tagline}{MOBILE_APP[original_language(index)]}",
+                    tagline_ru=listed.tagline_ru and f"{listed.tagline_ru}{MOBILE_APP['ru']}",
+                    tagline_kk=listed.tagline_kk and f"{listed.tagline_kk}{MOBILE_APP['kk']}",
+                )
                 services.save_profile(startup, revised, actor=owner)
                 services.submit_for_review(startup, actor=owner, at=now - timedelta(days=2))
             report.created["startups"] += 1
@@ -396,12 +453,6 @@ def _seed_more_investors(report: SeedReport, users: dict[str, User]) -> list[Use
     return investors
 
 
-INTRO_MESSAGES = (
-    "We back teams outside the big cities and your traction caught our eye. Could we talk next week?",
-    "Your sector fits our mandate and the ask is within our ticket. I would like to learn more about the team.",
-    "We co-invest with regional funds and would like to see your deck and numbers.",
-    "Congratulations on the progress. We are raising interest for a regional programme and would like to meet.",
-)
 Action = tuple[datetime, int, Callable[[datetime], None]]
 
 
@@ -428,7 +479,8 @@ def _plan_intro(rng: random.Random, investor: User, startup: Startup, now: datet
         with contextlib.suppress(billing.PlanLimitReached):
             holder["intro"] = matches.request_intro(investor, startup, message, at=at)
 
-    message = INTRO_MESSAGES[rng.randrange(len(INTRO_MESSAGES))]
+    message = INTRO_MESSAGES[_language_of(investor)][rng.randrange(len(INTRO_MESSAGES["en"]))]
+    replies = REPLIES[_language_of(startup.owner)]
     if asked < now - timedelta(hours=1):
         plan.append((asked, order, ask))
     answer, outcome = asked + timedelta(days=rng.uniform(0.5, 6)), rng.random()
@@ -437,13 +489,13 @@ def _plan_intro(rng: random.Random, investor: User, startup: Startup, now: datet
     if outcome < 0.2:
         step(
             answer,
-            lambda at: matches.decline_intro(startup.owner, holder["intro"], "Not the right time for us.", at=at),
+            lambda at: matches.decline_intro(startup.owner, holder["intro"], replies["declined"], at=at),
         )
         return
     if outcome < 0.27:
         step(answer, lambda at: matches.withdraw_intro(investor, holder["intro"], at=at))
         return
-    step(answer, lambda at: matches.accept_intro(startup.owner, holder["intro"], "Happy to talk.", at=at))
+    step(answer, lambda at: matches.accept_intro(startup.owner, holder["intro"], replies["accepted"], at=at))
     _plan_deal(rng, investor, startup, holder, answer, step)
 
 
@@ -517,7 +569,8 @@ def _seed_intros(report: SeedReport, investors: list[User]) -> None:
             if latest_intro(asker.id, newest.id) is not None:
                 continue
             try:
-                matches.request_intro(asker, newest, INTRO_MESSAGES[0], at=now - timedelta(hours=2))
+                message = INTRO_MESSAGES[_language_of(asker)][0]
+                matches.request_intro(asker, newest, message, at=now - timedelta(hours=2))
             except billing.PlanLimitReached:
                 continue
             break

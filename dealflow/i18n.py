@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import date, datetime
+
+import flask_babel
 from flask import current_app, has_request_context, request
+from flask_babel import get_locale
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
@@ -33,3 +37,19 @@ def remember_language(response: Response, language: str | None) -> Response:
     else:
         response.delete_cookie(name, secure=secure, httponly=True, samesite="Lax")
     return response
+
+
+# How each language writes a day in running text and in tables. CLDR's Kazakh formats put the year first
+# ("2026 ж. 01 жел."), which reads like a form field; people write the day first, as in Russian.
+DATE_PATTERNS = {"en": "d MMMM y", "ru": "d MMMM y 'г'.", "kk": "d MMMM y 'ж'."}
+
+
+def format_day(value: date | datetime | None, pattern: str | None = None) -> str:
+    """A date as the page's language writes it: 1 December 2026, 1 декабря 2026 г., 1 желтоқсан 2026 ж.
+
+    Times are shown as the day they fall on in the site's time zone; a pattern ("LLLL y") overrides the style.
+    """
+    if value is None:
+        return ""
+    locale = str(get_locale() or "en")
+    return str(flask_babel.format_date(value, pattern or DATE_PATTERNS.get(locale, DATE_PATTERNS["en"])))

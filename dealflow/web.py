@@ -8,12 +8,14 @@ import flask_babel
 from flask import Flask, Response, current_app, has_request_context, render_template, request
 from flask_babel import get_locale
 from flask_login import current_user
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from dealflow import labels
+from dealflow.content import in_language, lang_attribute
 from dealflow.countries import country_name
 from dealflow.fragments import NEXT_SLOT, TOKEN_SLOT, fill_slots, fragments
 from dealflow.http import CONTENT_SECURITY_POLICY
+from dealflow.i18n import format_day
 from dealflow.models import IntroStatus, InvestorKind, PipelineStage, ProgressKind, ProgressStatus
 from dealflow.notifications import services as notification_services
 from dealflow.numbers import format_money, format_usd
@@ -52,7 +54,19 @@ def page_chrome(part: str) -> Markup:
         ("chrome", part, locale, account, unread),
         lambda: render_template(f"_{part}.html", token=TOKEN_SLOT, next_url=NEXT_SLOT, unread_notifications=unread),
     )
-    return fill_slots(html)
+    return mark_current_page(fill_slots(html)) if part == "navbar" else fill_slots(html)
+
+
+def mark_current_page(html: Markup) -> Markup:
+    """The link to this very page gets aria-current, outside the cache, so the cache key stays per account."""
+    if not has_request_context():
+        return html
+    href = f'href="{escape(request.path)}"'
+    for link_class in ('class="nav-link"', 'class="dropdown-item"'):
+        link = f"{link_class} {href}"
+        if link in html:
+            return Markup(str(html).replace(link, f'{link} aria-current="page"', 1))  # noqa: S704 -- path escaped
+    return html
 
 
 def _template_globals() -> dict[str, Any]:
@@ -67,6 +81,10 @@ def _template_globals() -> dict[str, Any]:
         "status_badge": labels.status_badge,
         "instrument_label": labels.instrument_label,
         "field_label": lambda name: FIELD_LABELS.get(name, name),
+        "translated": lambda item, field: in_language(item, field, locale),
+        "lang_attribute": lambda item, field: lang_attribute(item, field, locale),
+        "hub_name": lambda hub: hub.localized_name(locale) if hub else "",
+        "site_url": lambda path: current_app.config["SITE_URL"] + path,
         "region_label": lambda code: region_name(code, locale),
         "sector_label": lambda code: reference_name(SECTORS, code, locale),
         "stage_label": lambda code: reference_name(STAGES, code, locale),
@@ -95,7 +113,7 @@ def register_template_helpers(app: Flask) -> None:
         """A country's name in the language of the page."""
         return country_name(code, str(get_locale()))
 
-    app.add_template_filter(flask_babel.format_date, "format_date")
+    app.add_template_filter(format_day, "format_date")  # one date style per language, for every page
 
     @app.template_filter("localized")
     def localized(value: Any) -> str:

@@ -8,7 +8,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, SelectField, SelectMultipleField, StringField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from dealflow.labels import ROLE_LABELS
@@ -63,6 +63,12 @@ class ExchangeRateForm(FlaskForm):
 
 class HubForm(FlaskForm):
     name = StringField(_l("Hub name"), validators=[DataRequired(), Length(max=120)])
+    name_ru = StringField(
+        _l("Name in Russian"),
+        validators=[Optional(), Length(max=120)],
+        description=_l("Leave empty where the name is the same in every language."),
+    )
+    name_kk = StringField(_l("Name in Kazakh"), validators=[Optional(), Length(max=120)])
     home_region = SelectField(_l("Home region"), choices=[])
     regions = SelectMultipleField(
         _l("Regions it reviews"),

@@ -166,6 +166,8 @@ def edit_hub(hub_id: int | None = None) -> str | Response:
     form.set_region_choices(_region_choices())
     if request.method == "GET" and hub is not None:
         form.name.data = hub.name
+        form.name_ru.data = hub.name_ru
+        form.name_kk.data = hub.name_kk
         form.home_region.data = hub.home_region_code
         form.regions.data = [r.code for r in hub.regions]
     if form.validate_on_submit():
@@ -173,6 +175,8 @@ def edit_hub(hub_id: int | None = None) -> str | Response:
             saved = admin_services.save_hub(
                 hub,
                 name=form.name.data or "",
+                name_ru=form.name_ru.data,
+                name_kk=form.name_kk.data,
                 home_region=form.home_region.data or "",
                 regions=form.regions.data or [],
                 actor=signed_in_user(),

@@ -17,7 +17,15 @@ from dealflow.startups.services import StartupError, slugify
 
 
 def save_hub(
-    hub: Hub | None, *, name: str, home_region: str, regions: Sequence[str], actor: User, ip: str | None
+    hub: Hub | None,
+    *,
+    name: str,
+    home_region: str,
+    regions: Sequence[str],
+    actor: User,
+    ip: str | None,
+    name_ru: str | None = None,
+    name_kk: str | None = None,
 ) -> Hub:
     """Create or change a hub: its name, home region and the regions whose submissions it reviews."""
     clash = db.session.scalar(select(Hub.id).where(Hub.name == name.strip()))
@@ -33,6 +41,8 @@ def save_hub(
     else:
         action = "hub.updated"
     hub.name = name.strip()
+    hub.name_ru = (name_ru or "").strip() or None
+    hub.name_kk = (name_kk or "").strip() or None
     hub.home_region_code = home_region
     hub.regions = sorted(served, key=lambda r: r.position)
     db.session.flush()

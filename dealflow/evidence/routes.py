@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from flask import Blueprint, Response, render_template, request, send_file, stream_with_context
-from flask_babel import format_date, get_locale
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from werkzeug.exceptions import NotFound
 
@@ -16,6 +16,7 @@ from dealflow.evidence import ledger, open_data_files, tiles
 from dealflow.evidence.privacy import HIDDEN, SUPPRESSED, Shown
 from dealflow.evidence.queries import Dashboard, MonthFigures, dashboard
 from dealflow.extensions import limiter
+from dealflow.i18n import format_day
 from dealflow.models import utcnow
 from dealflow.numbers import GROUP_SEPARATORS
 from dealflow.reference.data import SECTORS, reference_name, region_name
@@ -50,7 +51,7 @@ def chart_value(value: Shown) -> int | None:
 
 
 def month_label(figures: MonthFigures) -> str:
-    return str(format_date(date.fromisoformat(figures.key), "LLL yyyy"))
+    return format_day(date.fromisoformat(figures.key), "LLL yyyy")
 
 
 def period_label(key: str) -> str:
@@ -124,7 +125,7 @@ def index() -> str:
         "evidence/index.html",
         board=board,
         charts=_charts(board, locale),
-        tiles=tiles.tile_map(board.regions, lambda code: region_name(code, locale)),
+        tiles=tiles.tile_map(board.regions, lambda code: region_name(code, locale), locale),
         small=SUPPRESSED,
         hidden=HIDDEN,
         shown=numbers.count,

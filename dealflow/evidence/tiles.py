@@ -38,6 +38,26 @@ TILE_POSITIONS: dict[str, tuple[int, int]] = {
 }
 STEPS = 5
 
+# A tile is narrow, so it shows a short name (the full one is its tooltip and in the table):
+# the word for "region" goes, the three "… Kazakhstan" regions take their usual abbreviations, and
+# Almaty Region keeps a short "region" so that it is not read as the city.
+GENERIC_WORDS = (" Region", " область", " облысы", "Область ")
+SHORT_NAMES: dict[str, dict[str, str]] = {
+    "en": {"KZ-19": "Almaty Reg."},
+    "ru": {"KZ-27": "ЗКО", "KZ-59": "СКО", "KZ-63": "ВКО"},
+    "kk": {"KZ-19": "Алматы обл.", "KZ-27": "БҚО", "KZ-59": "СҚО", "KZ-63": "ШҚО"},
+}
+
+
+def short_region_name(code: str, full_name: str, locale: str) -> str:
+    """The name a tile shows: no generic word, and an abbreviation where even that is too long for a tile."""
+    short = SHORT_NAMES.get(locale, {}).get(code)
+    if short:
+        return short
+    for word in GENERIC_WORDS:
+        full_name = full_name.replace(word, "")
+    return full_name.strip()
+
 
 @dataclass(frozen=True)
 class Tile:
@@ -47,6 +67,7 @@ class Tile:
     column: int
     value: Shown
     step: int
+    label: str = ""  # the short name shown on the tile
 
 
 def colour_step(value: Shown, largest: int) -> int:
@@ -58,9 +79,19 @@ def colour_step(value: Shown, largest: int) -> int:
     return min(STEPS, 1 + math.ceil((STEPS - 1) * value / largest))
 
 
-def tile_map(regions: Sequence[Figures], name_of: Callable[[str], str]) -> list[Tile]:
+def tile_map(regions: Sequence[Figures], name_of: Callable[[str], str], locale: str = "en") -> list[Tile]:
     """One tile per region with its matches in the period as published, in reading order for screen readers."""
     placed = [(r.key, r.shown["matched"]) for r in regions if r.key in TILE_POSITIONS]
     largest = max((v for _key, v in placed if isinstance(v, int)), default=0)
-    tiles = [Tile(key, name_of(key), *TILE_POSITIONS[key], value, colour_step(value, largest)) for key, value in placed]
+    tiles = [
+        Tile(
+            key,
+            name_of(key),
+            *TILE_POSITIONS[key],
+            value,
+            colour_step(value, largest),
+            short_region_name(key, name_of(key), locale),
+        )
+        for key, value in placed
+    ]
     return sorted(tiles, key=lambda t: (t.row, t.column))

@@ -225,12 +225,26 @@ class StartupRow:
     name: str
     slug: str
     tagline: str | None
+    content_language: str | None
+    tagline_ru: str | None
+    tagline_kk: str | None
     region_code: str | None
     sector_code: str | None
     stage_code: str | None
     ask_usd: Decimal | None
     ask_amount: Decimal | None
     currency: str | None
+    logo_file_id: int | None = None
+    monthly_revenue_usd: Decimal | None = None
+    customers_count: int | None = None
+    export_markets: tuple[str, ...] = ()
+
+    @classmethod
+    def from_row(cls, row: Any) -> StartupRow:
+        """A row of CARD_COLUMNS, the export markets as a tuple so that the card can be a cache key."""
+        values = list(cast(tuple[Any, ...], row))
+        values[-1] = tuple(values[-1] or ())
+        return cls(*values)
 
 
 CARD_COLUMNS = (
@@ -238,12 +252,19 @@ CARD_COLUMNS = (
     Startup.name,
     Startup.slug,
     Startup.tagline,
+    Startup.content_language,
+    Startup.tagline_ru,
+    Startup.tagline_kk,
     Startup.region_code,
     Startup.sector_code,
     Startup.stage_code,
     Startup.ask_usd,
     Startup.ask_amount,
     Startup.currency,
+    Startup.logo_file_id,
+    Startup.monthly_revenue_usd,
+    Startup.customers_count,
+    Startup.export_markets,
 )
 
 
@@ -353,7 +374,7 @@ def _page_rows(q: DiscoveryQuery, dialect: str, profile: InvestorProfile | None)
         .limit(PER_PAGE)
         .offset((q.page - 1) * PER_PAGE)
     )
-    return [StartupRow(*cast(tuple[Any, ...], row)) for row in db.session.execute(page_query)]
+    return [StartupRow.from_row(row) for row in db.session.execute(page_query)]
 
 
 def _aggregates(q: DiscoveryQuery, dialect: str) -> tuple[int, dict[str, dict[str, int]]]:

@@ -6,16 +6,22 @@ the filter panel only change when what they show changes, and that is exactly th
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from dataclasses import replace
+from typing import Any, NamedTuple
+from urllib.parse import urlencode
 
 from flask import render_template, url_for
 from flask_babel import get_locale
+from flask_babel import gettext as _
 from markupsafe import Markup, escape
 
 from dealflow.fragments import NEXT_SLOT, TOKEN_SLOT, FragmentCache, fill_slots, fragments
 from dealflow.investors.queries import Card, DiscoveryQuery, Results, StartupRow
+from dealflow.labels import INSTRUMENT_LABELS
 from dealflow.models import Instrument
-from dealflow.reference.data import REGIONS, SECTORS, STAGES
+from dealflow.numbers import format_usd
+from dealflow.reference.data import MAIN_HUB_CODES, REGIONS, SECTORS, STAGES, reference_name, region_name
 
 CARD_SLOTS = ("<!--bookmark-->", "<!--fit-->")
 ID_SLOT, NAME_SLOT = "\x00id\x00", "\x00name\x00"
@@ -74,7 +80,15 @@ def filters_panel(query: DiscoveryQuery, results: Results, groups: Any) -> Marku
     facets = tuple(sorted((name, tuple(sorted(counts.items()))) for name, counts in results.facets.items()))
 
     def render() -> Markup:
-        return Markup(render_template("investors/_filters.html", query=query, results=results, filter_groups=groups()))  # noqa: S704
+        return Markup(  # noqa: S704 -- rendered by Jinja with autoescape
+            render_template(
+                "investors/_filters.html",
+                query=query,
+                results=results,
+                filter_groups=groups(),
+                main_hubs=MAIN_HUB_CODES,
+            )
+        )
 
     return fragments().get_or_render(("filters", str(get_locale()), query.without_page(), facets), render)
 
@@ -94,3 +108,49 @@ def facet_counts_out_of_band(results: Results) -> Markup:
         for code in values
     )
     return Markup("".join(spans))  # noqa: S704 -- codes escaped, counts are integers
+
+
+class ActiveFilter(NamedTuple):
+    label: str
+    remove_url: str  # the same search without this one filter
+
+
+def active_filters(query: DiscoveryQuery) -> list[ActiveFilter]:
+    """The filters in force, each with a link to the same search without it, for the chips above the results."""
+    locale = str(get_locale())
+
+    def without(**changes: Any) -> str:
+        args = replace(query, page=1, **changes).to_args()
+        return url_for("investors.browse") + ("?" + urlencode(args, doseq=True) if args else "")
+
+    chips = [ActiveFilter(f"“{query.text}”", without(text=""))] if query.text else []
+    named: tuple[tuple[str, tuple[str, ...], Callable[[str], str]], ...] = (
+        ("regions", query.regions, lambda code: region_name(code, locale)),
+        ("sectors", query.sectors, lambda code: reference_name(SECTORS, code, locale)),
+        ("stages", query.stages, lambda code: reference_name(STAGES, code, locale)),
+        ("instruments", query.instruments, lambda code: str(INSTRUMENT_LABELS[Instrument(code)])),
+    )
+    for name, codes, label_of in named:
+        for code in codes:
+            chips.append(ActiveFilter(label_of(code), without(**{name: tuple(c for c in codes if c != code)})))
+    ask_min, ask_max = format_usd(query.ask_min), format_usd(query.ask_max)
+    for chosen, label, change in (
+        (query.outside_main_hubs, _("Outside Astana and Almaty"), {"outside_main_hubs": False}),
+        (query.ask_min is not None, _("Ask from %(amount)s", amount=ask_min), {"ask_min": None}),
+        (query.ask_max is not None, _("Ask up to %(amount)s", amount=ask_max), {"ask_max": None}),
+        (
+            query.founded_from is not None,
+            _("Founded in %(year)s or later", year=query.founded_from),
+            {"founded_from": None},
+        ),
+        (
+            query.founded_to is not None,
+            _("Founded in %(year)s or earlier", year=query.founded_to),
+            {"founded_to": None},
+        ),
+        (query.has_revenue, _("Has revenue"), {"has_revenue": False}),
+        (query.exports, _("Already exports"), {"exports": False}),
+    ):
+        if chosen:
+            chips.append(ActiveFilter(label, without(**change)))
+    return chips

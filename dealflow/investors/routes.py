@@ -23,7 +23,7 @@ from dealflow.http import safe_next_url
 from dealflow.investors import exports, services
 from dealflow.investors.forms import BookmarkForm, InvestorProfileForm, RenameSearchForm, SaveSearchForm
 from dealflow.investors.queries import DiscoveryQuery, discover
-from dealflow.investors.rendering import facet_counts_out_of_band, filters_panel, result_cards
+from dealflow.investors.rendering import active_filters, facet_counts_out_of_band, filters_panel, result_cards
 from dealflow.models import Bookmark, InvestorKind, PipelineStage, Role, SavedSearch, Startup
 from dealflow.reference.data import REGIONS, SECTORS, STAGES, reference_name, region_name
 
@@ -57,6 +57,7 @@ def browse() -> str:
         "query": query,
         "results": results,
         "result_cards": result_cards,
+        "active_filters": active_filters(query),
         "page_url": lambda page: (
             url_for("investors.browse") + "?" + urlencode({**query.to_args(), "page": page}, doseq=True)
         ),

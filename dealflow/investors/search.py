@@ -15,6 +15,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from dealflow.models import Startup
 
 MAX_TERMS = 8
+TAGLINE_COLUMNS = "tagline tagline_ru tagline_kk"  # an FTS5 column filter over the three versions
 WORD = re.compile(r"\w+", re.UNICODE)
 
 _fts = table("startup_fts", column("rowid", Integer), column("rank", Float))
@@ -67,7 +68,7 @@ def _tsquery(words: list[str]) -> ColumnElement[Any]:
 
 
 def condition(dialect: str, text: str, *, indexed_filters: bool = False) -> ColumnElement[bool] | None:
-    """A WHERE condition on startup: name, tagline or description hold every word (prefix-matched).
+    """A WHERE condition on startup: the name, a tagline or a description (any language) hold every word.
 
     On SQLite it is an IN over the FTS5 table. When a region, sector or stage filter is there too, the
     unary plus keeps SQLite from driving the query by the match list (a common word matches a fifth of
@@ -84,7 +85,7 @@ def condition(dialect: str, text: str, *, indexed_filters: bool = False) -> Colu
 
 def relevance(dialect: str, text: str) -> ColumnElement[float] | None:
     """A score to sort by, higher first: PostgreSQL's ts_rank (name above tagline above description);
-    on SQLite, whether the name, then the tagline, hold the words — read from the index in two lookups
+    on SQLite, whether the name, then a tagline (any language), hold the words — read from the index in two lookups
     rather than scoring every match, which for a common word would mean tens of thousands of rows.
     """
     words = terms(text)
@@ -92,6 +93,6 @@ def relevance(dialect: str, text: str) -> ColumnElement[float] | None:
         return None
     if dialect == "sqlite":
         in_name = case((Startup.id.in_(_fts_rowids(words, "name")), 2), else_=0)
-        in_tagline = case((Startup.id.in_(_fts_rowids(words, "tagline")), 1), else_=0)
+        in_tagline = case((Startup.id.in_(_fts_rowids(words, TAGLINE_COLUMNS)), 1), else_=0)
         return in_name + in_tagline
     return func.ts_rank(_search_vector, _tsquery(words))

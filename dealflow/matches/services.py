@@ -11,7 +11,6 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from flask_babel import format_date
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -19,6 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from dealflow.billing import plans as billing
 from dealflow.evidence import ledger
 from dealflow.extensions import db
+from dealflow.i18n import format_day
 from dealflow.matches import queries
 from dealflow.models import (
     Currency,
@@ -77,7 +77,7 @@ def _refuse_after_last_request(latest: IntroRequest | None, now: datetime) -> No
         again = latest.decided_at + DECLINED_WAIT
         if now < again:
             raise MatchError(
-                _l("The founder declined your last request. You can ask again from %(date)s.", date=format_date(again))
+                _l("The founder declined your last request. You can ask again from %(date)s.", date=format_day(again))
             )
     if latest.status == IntroStatus.WITHDRAWN and latest.decided_at:
         again = latest.decided_at + WITHDRAWN_WAIT
@@ -85,7 +85,7 @@ def _refuse_after_last_request(latest: IntroRequest | None, now: datetime) -> No
             raise MatchError(
                 _l(
                     "You withdrew your last request to this startup. You can ask again from %(date)s.",
-                    date=format_date(again),
+                    date=format_day(again),
                 )
             )
 

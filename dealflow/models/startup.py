@@ -112,6 +112,13 @@ class Startup(Base):
     slug: Mapped[str] = mapped_column(String(140), unique=True)
     tagline: Mapped[str | None] = mapped_column(String(140))
     description: Mapped[str | None] = mapped_column(Text)
+    # The language the founder wrote the tagline and description in (en, ru or kk), and their own
+    # versions in the site's other languages; tagline and description are the original.
+    content_language: Mapped[str | None] = mapped_column(String(2))
+    tagline_ru: Mapped[str | None] = mapped_column(String(140))
+    tagline_kk: Mapped[str | None] = mapped_column(String(140))
+    description_ru: Mapped[str | None] = mapped_column(Text)
+    description_kk: Mapped[str | None] = mapped_column(Text)
     website: Mapped[str | None] = mapped_column(String(255))
     founded_year: Mapped[int | None] = mapped_column(Integer)
     region_code: Mapped[str | None] = mapped_column(ForeignKey("region.code"), index=True)

@@ -101,9 +101,9 @@ SECTORS: tuple[NamedRow, ...] = (
 
 STAGES: tuple[NamedRow, ...] = (
     NamedRow("idea", "Idea", "Идея", "Идея"),
-    NamedRow("mvp", "MVP", "MVP", "MVP"),
-    NamedRow("pre_seed", "Pre-seed", "Pre-seed", "Pre-seed"),
-    NamedRow("seed", "Seed", "Seed", "Seed"),
+    NamedRow("mvp", "MVP", "Минимальный продукт", "Минималды өнім"),
+    NamedRow("pre_seed", "Pre-seed", "Предпосевная стадия", "Бастапқы кезеңге дейін"),
+    NamedRow("seed", "Seed", "Посевная стадия", "Бастапқы кезең"),
     NamedRow("series_a", "Series A", "Раунд A", "A раунды"),
     NamedRow("growth", "Growth (Series B and later)", "Рост (раунд B и далее)", "Өсу (B раунды және одан кейін)"),
 )

@@ -8,11 +8,11 @@ from dealflow.extensions import db
 from dealflow.models import DeckVisibility, IntroRequest, IntroStatus, Role, Startup, StartupStatus, StoredFile, User
 
 
-def can_view_startup(user: User, startup: Startup) -> bool:
-    """Owners see their own; staff see everything; investors see approved startups only."""
-    if user.is_staff or startup.owner_id == user.id:
+def can_view_startup(user: User | None, startup: Startup) -> bool:
+    """Owners see their own; staff see everything; everyone else, signed in or not, sees approved teasers."""
+    if user is not None and (user.is_staff or startup.owner_id == user.id):
         return True
-    return user.role == Role.INVESTOR and startup.status == StartupStatus.APPROVED
+    return startup.status == StartupStatus.APPROVED
 
 
 def has_match(user: User, startup: Startup) -> bool:
@@ -46,9 +46,12 @@ def can_open_deck(user: User, startup: Startup) -> bool:
     return True
 
 
-def can_download(user: User, stored: StoredFile) -> bool:
-    """Files follow the startup they belong to; unattached uploads are their owner's alone."""
-    if user.is_staff or stored.owner_id == user.id:
+def can_download(user: User | None, stored: StoredFile) -> bool:
+    """Files follow the startup they belong to; unattached uploads are their owner's alone.
+
+    A listed startup's logo is public, like its teaser, so that a shared link previews with it.
+    """
+    if user is not None and (user.is_staff or stored.owner_id == user.id):
         return True
     listed = db.session.scalars(
         select(Startup).where(
@@ -59,6 +62,6 @@ def can_download(user: User, stored: StoredFile) -> bool:
     for startup in listed:
         if startup.logo_file_id == stored.id and can_view_startup(user, startup):
             return True
-        if startup.deck_file_id == stored.id and can_open_deck(user, startup):
+        if startup.deck_file_id == stored.id and user is not None and can_open_deck(user, startup):
             return True
     return False

@@ -33,12 +33,12 @@ from wtforms.validators import Email, InputRequired, Length, NumberRange, Option
 
 from dealflow.countries import country_names, is_country
 from dealflow.extensions import db
-from dealflow.labels import DECK_VISIBILITY_LABELS, INSTRUMENT_LABELS
+from dealflow.labels import DECK_VISIBILITY_LABELS, INSTRUMENT_LABELS, LANGUAGE_NAMES
 from dealflow.models import Currency, DeckVisibility, Instrument, Region, Sector, Stage
 from dealflow.money import to_cents
 from dealflow.parsing import FiniteDecimalField
 from dealflow.startups.bin import is_valid_bin
-from dealflow.startups.fields import FIELD_LABELS
+from dealflow.startups.fields import FIELD_LABELS, REQUIRED_FOR_SUBMISSION, TEXT_LIMITS
 from dealflow.startups.profile import Profile, TeamMember
 
 TEAM_ROWS = 3
@@ -95,6 +95,19 @@ def http_url(_form: Form, field: StringField) -> None:
         raise ValidationError(_l("Enter a web address such as https://example.kz."))
 
 
+IN_RUSSIAN, IN_KAZAKH = _l("In Russian"), _l("In Kazakh")
+TOO_LONG = _l("This is %(length)d characters long; the limit is %(max)d. Shorten it and save again.")
+
+
+def limited(name: str, **render_kw: Any) -> dict[str, Any]:
+    """The length check and the maxlength of a text field, from the one table of limits."""
+    limit = TEXT_LIMITS[name]
+    return {
+        "validators": [Optional(), Length(max=limit, message=TOO_LONG)],
+        "render_kw": {"maxlength": limit, "data-limit": limit, **render_kw},
+    }
+
+
 class TeamMemberForm(Form):
     name = StringField(_l("Name"), filters=[_strip], validators=[Optional(), Length(max=120)])
     role = StringField(_l("Role in the team"), filters=[_strip], validators=[Optional(), Length(max=120)])
@@ -110,18 +123,34 @@ def _choices(model: type[Region] | type[Sector] | type[Stage]) -> list[SelectCho
 
 
 class StartupForm(FlaskForm):
-    name = StringField(FIELD_LABELS["name"], filters=[_strip], validators=[InputRequired(), Length(max=120), printable])
+    name = StringField(
+        FIELD_LABELS["name"],
+        filters=[_strip],
+        validators=[InputRequired(), Length(max=TEXT_LIMITS["name"], message=TOO_LONG), printable],
+        render_kw={"maxlength": TEXT_LIMITS["name"]},
+    )
     tagline = StringField(
         FIELD_LABELS["tagline"],
         filters=[_strip],
-        validators=[Optional(), Length(max=140)],
         description=_l("One sentence, at most 140 characters: what you do and for whom."),
+        **limited("tagline"),
     )
     description = TextAreaField(
         FIELD_LABELS["description"],
-        validators=[Optional(), Length(max=10_000)],
-        description=_l("Markdown is supported: **bold**, *italic*, lists and links."),
+        description=_l("Up to 10,000 characters. Markdown is supported: **bold**, *italic*, lists and links."),
+        **limited("description", rows=12),
     )
+    content_language = SelectField(
+        FIELD_LABELS["content_language"],
+        choices=[SelectChoice(code, name) for code, name in LANGUAGE_NAMES.items()],
+        validators=[Optional()],
+        description=_l("The language of the tagline and description above, so screen readers say them right."),
+    )
+    # Labelled by language alone: each pair sits in a fieldset that names the field.
+    tagline_ru = StringField(IN_RUSSIAN, filters=[_strip], **limited("tagline_ru", lang="ru"))
+    tagline_kk = StringField(IN_KAZAKH, filters=[_strip], **limited("tagline_kk", lang="kk"))
+    description_ru = TextAreaField(IN_RUSSIAN, **limited("description_ru", rows=8, lang="ru"))
+    description_kk = TextAreaField(IN_KAZAKH, **limited("description_kk", rows=8, lang="kk"))
     website = URLField(
         FIELD_LABELS["website"], filters=[_web_address], validators=[Optional(), Length(max=255), http_url]
     )
@@ -204,6 +233,11 @@ class StartupForm(FlaskForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        for name in REQUIRED_FOR_SUBMISSION:  # the form's live progress counts these, as the server does
+            if name in self._fields and name != "team":
+                self[name].render_kw = {**(self[name].render_kw or {}), "data-required": name}
+        self.logo.render_kw = {**(self.logo.render_kw or {}), "data-required": "logo_file_id"}
+        self.deck.render_kw = {**(self.deck.render_kw or {}), "data-required": "deck_file_id"}
         self.region_code.choices = _choices(Region)
         self.sector_code.choices = _choices(Sector)
         self.stage_code.choices = _choices(Stage)
@@ -214,7 +248,8 @@ class StartupForm(FlaskForm):
     def fill_from(self, profile: Profile) -> None:
         """Show a saved profile in the form."""
         for name in (
-            "name", "tagline", "description", "website", "founded_year", "city", "team_size", "ask_amount",
+            "name", "tagline", "description", "tagline_ru", "tagline_kk", "description_ru", "description_kk",
+            "website", "founded_year", "city", "team_size", "ask_amount",
             "monthly_revenue", "customers_count", "bin", "contact_email", "contact_phone",
         ):  # fmt: skip
             getattr(self, name).data = getattr(profile, name)
@@ -222,6 +257,7 @@ class StartupForm(FlaskForm):
             value = getattr(profile, name)
             getattr(self, name).data = str(value) if value else ""
         self.export_markets.data = list(profile.export_markets)
+        self.content_language.data = profile.content_language or str(get_locale())
         self.logo_file_id.data = str(profile.logo_file_id or "")
         self.deck_file_id.data = str(profile.deck_file_id or "")
         while len(self.team.entries):
@@ -246,6 +282,11 @@ class StartupForm(FlaskForm):
             name=self.name.data or "",
             tagline=self.tagline.data or None,
             description=(self.description.data or "").strip() or None,
+            content_language=self.content_language.data if self.content_language.data in LANGUAGE_NAMES else None,
+            tagline_ru=self.tagline_ru.data or None,
+            tagline_kk=self.tagline_kk.data or None,
+            description_ru=(self.description_ru.data or "").strip() or None,
+            description_kk=(self.description_kk.data or "").strip() or None,
             website=self.website.data or None,
             founded_year=self.founded_year.data,
             region_code=self.region_code.data if self.region_code.data in self._codes(self.region_code) else None,
@@ -267,3 +308,9 @@ class StartupForm(FlaskForm):
             deck_file_id=deck_file_id,
             deck_visibility=_choice(DeckVisibility, self.deck_visibility.data) or DeckVisibility.VERIFIED_INVESTORS,
         )
+
+
+class MarkdownPreviewForm(FlaskForm):
+    """The text of a description box, sent for a preview; as long as the field itself may be."""
+
+    text = TextAreaField(validators=[Optional(), Length(max=TEXT_LIMITS["description"], message=TOO_LONG)])

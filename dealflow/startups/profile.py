@@ -23,6 +23,11 @@ class Profile:
     name: str
     tagline: str | None = None
     description: str | None = None
+    content_language: str | None = None
+    tagline_ru: str | None = None
+    tagline_kk: str | None = None
+    description_ru: str | None = None
+    description_kk: str | None = None
     website: str | None = None
     founded_year: int | None = None
     region_code: str | None = None
@@ -82,6 +87,11 @@ class Profile:
             name=startup.name,
             tagline=startup.tagline,
             description=startup.description,
+            content_language=startup.content_language,
+            tagline_ru=startup.tagline_ru,
+            tagline_kk=startup.tagline_kk,
+            description_ru=startup.description_ru,
+            description_kk=startup.description_kk,
             website=startup.website,
             founded_year=startup.founded_year,
             region_code=startup.region_code,

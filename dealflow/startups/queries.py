@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 from flask import abort
 from sqlalchemy import func, select
@@ -21,6 +22,7 @@ from dealflow.models import (
     Stage,
     Startup,
     StartupRevision,
+    StartupStatus,
     StoredFile,
 )
 from dealflow.parsing import parse_int
@@ -141,3 +143,17 @@ def latest_intro(investor_id: int, startup_id: int) -> IntroRequest | None:
         .order_by(IntroRequest.created_at.desc(), IntroRequest.id.desc())
         .limit(1)
     )
+
+
+SITEMAP_LIMIT = 49_990  # one sitemap file holds at most 50,000 URLs (sitemaps.org), the other public pages too
+
+
+def listed_for_sitemap(limit: int = SITEMAP_LIMIT) -> Sequence[tuple[str, datetime]]:
+    """Slugs of approved startups with when their public page last changed, newest first, bounded."""
+    rows = db.session.execute(
+        select(Startup.slug, Startup.updated_at)
+        .where(Startup.status == StartupStatus.APPROVED)
+        .order_by(Startup.id.desc())
+        .limit(limit)
+    ).all()
+    return [(slug, changed) for slug, changed in rows]

@@ -6,7 +6,7 @@ import logging
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_required
+from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.datastructures import FileStorage
@@ -19,8 +19,9 @@ from dealflow.extensions import db, file_store, limiter
 from dealflow.forms import ConfirmForm
 from dealflow.models import Bookmark, FileKind, Role, Startup, StartupStatus, StoredFile, User
 from dealflow.parsing import parse_int
-from dealflow.startups import access, services, uploads
-from dealflow.startups.forms import StartupForm
+from dealflow.startups import access, completeness, services, uploads
+from dealflow.startups.forms import MarkdownPreviewForm, StartupForm
+from dealflow.startups.markdown import render_markdown
 from dealflow.startups.profile import Profile
 from dealflow.startups.queries import (
     dashboard_items,
@@ -73,6 +74,10 @@ def _take_uploads(form: StartupForm, founder: User) -> tuple[int | None, int | N
 
 def _render_form(form: StartupForm, startup: Startup | None, missing: list[object] | None = None) -> str:
     founder = signed_in_user()
+    entered = form.profile(logo_file_id=None, deck_file_id=None).replace(
+        logo_file_id=parse_int(form.logo_file_id.data, minimum=1),
+        deck_file_id=parse_int(form.deck_file_id.data, minimum=1),
+    )
     return render_template(
         "startups/form.html",
         form=form,
@@ -80,14 +85,8 @@ def _render_form(form: StartupForm, startup: Startup | None, missing: list[objec
         revision=services.open_revision(startup) if startup and startup.status == StartupStatus.APPROVED else None,
         logo=own_file(form.logo_file_id.data, founder.id, FileKind.LOGO),
         deck=own_file(form.deck_file_id.data, founder.id, FileKind.DECK),
-        missing=missing
-        if missing is not None
-        else services.missing_for_submission(
-            form.profile(logo_file_id=None, deck_file_id=None).replace(
-                logo_file_id=parse_int(form.logo_file_id.data, minimum=1),
-                deck_file_id=parse_int(form.deck_file_id.data, minimum=1),
-            )
-        ),
+        missing=missing if missing is not None else completeness.missing_for_submission(entered),
+        progress=completeness.progress(entered),
     )
 
 
@@ -179,6 +178,17 @@ def edit_startup(startup_id: int) -> str | Response:
     return _save(form, startup)
 
 
+@bp.route("/founder/startups/preview-markdown", methods=["POST"])
+@founder_required
+@limiter.limit(lambda: current_app.config["MARKDOWN_PREVIEW_LIMIT"], key_func=_per_founder)
+def preview_markdown() -> str:
+    """The description as investors will read it, through the same sanitiser as the startup page."""
+    form = MarkdownPreviewForm()
+    if not form.validate_on_submit():
+        return render_template("startups/_markdown_preview.html", html=None, errors=form.text.errors)
+    return render_template("startups/_markdown_preview.html", html=render_markdown(form.text.data or ""), errors=())
+
+
 @bp.route("/founder/startups/<int:startup_id>/submit", methods=["POST"])
 @founder_required
 def submit_startup(startup_id: int) -> Response:
@@ -253,40 +263,48 @@ def preview_startup(startup_id: int) -> str:
     )
 
 
+def _visitor() -> User | None:
+    """The signed-in user, or None for a visitor of the public pages."""
+    return signed_in_user() if current_user.is_authenticated else None
+
+
 @bp.route("/startups/<slug>")
-@login_required
 def startup_page(slug: str) -> str:
-    """The startup as investors and staff see it: contacts only after a match, the deck as the founder chose.
+    """The startup as its visitors see it: a public teaser, contacts only after a match, the deck as the founder chose.
 
     Investors also find their intro request here: ask for one, see it waiting, or open the match.
     """
-    user = signed_in_user()
+    user = _visitor()
     startup = startup_by_slug_or_404(slug)
     if not access.can_view_startup(user, startup):
         raise NotFound()
+    investor = user if user is not None and user.role == Role.INVESTOR else None
     return render_template(
         "startups/page.html",
         startup=startup,
         view=profile_view(Profile.of(startup)),
         preview=False,
-        show_contacts=access.can_see_contacts(user, startup),
-        show_deck=access.can_open_deck(user, startup),
-        history=review_history(startup.id) if user.is_staff else None,
-        bookmarked=user.role == Role.INVESTOR
+        show_contacts=user is not None and access.can_see_contacts(user, startup),
+        show_deck=user is not None and access.can_open_deck(user, startup),
+        history=review_history(startup.id) if user is not None and user.is_staff else None,
+        bookmarked=investor is not None
         and db.session.scalar(
-            select(Bookmark.id).where(Bookmark.investor_id == user.id, Bookmark.startup_id == startup.id)
+            select(Bookmark.id).where(Bookmark.investor_id == investor.id, Bookmark.startup_id == startup.id)
         )
         is not None,
-        intro=latest_intro(user.id, startup.id) if user.role == Role.INVESTOR else None,
+        intro=latest_intro(investor.id, startup.id) if investor is not None else None,
+        public_url=url_for("startups.startup_page", slug=startup.slug, _external=True),
     )
 
 
 @bp.route("/files/<int:file_id>")
-@login_required
 def download(file_id: int) -> Response:
-    """Serve an upload to those allowed to see it; to everyone else it does not exist."""
+    """Serve an upload to those allowed to see it; a visitor who may not is asked to log in, others get 404."""
+    user = _visitor()
     stored = db.session.get(StoredFile, file_id)
-    if stored is None or not access.can_download(signed_in_user(), stored):
+    if stored is None or not access.can_download(user, stored):
+        if user is None:
+            return current_app.login_manager.unauthorized()  # type: ignore[attr-defined,no-any-return]
         raise NotFound()
     path = file_store.path(stored.storage_key)
     if not path.is_file():

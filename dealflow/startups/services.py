@@ -38,7 +38,7 @@ from dealflow.models import (
 )
 from dealflow.money import to_cents
 from dealflow.notifications import services as notifications
-from dealflow.startups.fields import FIELD_LABELS, REQUIRED_FOR_SUBMISSION
+from dealflow.startups.completeness import missing_for_submission
 from dealflow.startups.profile import Profile
 
 S = StartupStatus
@@ -109,16 +109,6 @@ def working_profile(startup: Startup) -> Profile:
     """What the founder is editing: the open revision if there is one, else the startup itself."""
     revision = open_revision(startup) if startup.status == S.APPROVED else None
     return Profile.from_json(revision.data) if revision else Profile.of(startup)
-
-
-def missing_for_submission(profile: Profile) -> list[LazyString]:
-    """The labels of the required fields that are still empty, in form order."""
-    missing = []
-    for name in REQUIRED_FOR_SUBMISSION:
-        value = getattr(profile, name)
-        if value is None or value == "" or value == ():
-            missing.append(FIELD_LABELS[name])
-    return missing
 
 
 # -- money -------------------------------------------------------------------------------

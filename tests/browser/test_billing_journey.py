@@ -55,7 +55,7 @@ def log_in(page: Page, email: str, password: str = PASSWORD) -> None:
     page.get_by_label("Email").fill(email)
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Log in").click()
-    expect(page.get_by_role("link", name="Billing")).to_be_visible()
+    expect(page.locator("#deals-menu")).to_be_visible()  # an investor's navigation
 
 
 def fill_card(page: Page, number: str = GOOD_CARD) -> None:
@@ -94,6 +94,7 @@ def test_a_free_investor_upgrades_with_the_test_card_and_downloads_the_bookmarks
         email, events_before = user.email, db.session.scalar(select(func.count()).select_from(StripeEvent))
 
     log_in(page, email)
+    page.locator("#deals-menu").click()
     page.get_by_role("link", name="Bookmarks").click()
     prompt = page.locator("[data-upgrade-prompt=bookmarks_csv]")
     expect(prompt).to_contain_text("Exporting your bookmarks with notes to a spreadsheet is part of the Pro plan.")
@@ -103,6 +104,7 @@ def test_a_free_investor_upgrades_with_the_test_card_and_downloads_the_bookmarks
     expect(page.locator("#renewal-date")).to_be_visible()
     expect(page.locator("#card-on-file")).to_contain_text("4242")
 
+    page.locator("#deals-menu").click()
     page.get_by_role("link", name="Bookmarks").click()
     expect(page.locator("[data-upgrade-prompt]")).to_have_count(0)
     with page.expect_download() as download_info:

@@ -41,6 +41,7 @@ def test_investor_profiles_filters_searches_and_bookmarks(page: Page, live_app: 
     page.get_by_label("Password").fill(demo.DEMO_PASSWORD)
     page.get_by_role("button", name="Log in").click()
 
+    page.locator("#account-menu").click()
     page.get_by_role("link", name="My profile").click()
     page.get_by_label("Kind of investor").select_option("vc_fund")
     page.get_by_label("Organisation").fill("Silk Road Ventures")
@@ -69,5 +70,6 @@ def test_investor_profiles_filters_searches_and_bookmarks(page: Page, live_app: 
     card.get_by_role("button", name=f"Bookmark {name}").click()
     expect(card.get_by_role("button", name=f"Remove the bookmark of {name}")).to_be_visible()
 
+    page.locator("#deals-menu").click()
     page.get_by_role("link", name="Bookmarks").click()
     expect(page.get_by_role("heading", name=name)).to_be_visible()

@@ -88,6 +88,7 @@ def test_an_intro_becomes_a_match_with_contacts_and_shows_on_the_dashboard(
     expect(founder.locator("#investor-details")).to_contain_text("Irtysh Partners")
     founder_context.close()
 
+    page.locator("#deals-menu").click()
     page.get_by_role("link", name="My intros").click()
     mine = page.get_by_role("article").filter(has_text=name)
     expect(mine).to_contain_text("Matched")
