@@ -105,6 +105,9 @@ class BaseConfig:
     # Past this many attempts on one account from all addresses, each address gets the shorter allowance.
     LOGIN_ACCOUNT_CEILING = "50 per 15 minutes"
     LOGIN_LIMIT_UNDER_ATTACK = "2 per 15 minutes"
+    # A hard cap far above any person (10x the ceiling): past it no password is checked for the account,
+    # from any address, until the window ends; the owner gets in at once with a password-reset link.
+    LOGIN_ACCOUNT_HARD_CAP = "500 per 15 minutes"
     LOGIN_ALERT_AFTER = 10  # failed attempts in the ceiling's window before the owner is emailed, once per window
     VERIFY_EMAIL_HOURS = 48
     RESET_PASSWORD_MINUTES = 60
@@ -225,8 +228,8 @@ class BaseConfig:
             "OUTBOX_BATCH_SIZE",
         ):
             value = _env_int(name, getattr(self, name))
-            if value < (1 if name in ("OUTBOX_MAX_ATTEMPTS", "OUTBOX_BATCH_SIZE", "OUTBOX_LEASE_SECONDS") else 0):
-                raise ConfigError(f"{name} must not be {value}")
+            if value < 1:  # a zero delay or cap retries a failing email in a tight loop
+                raise ConfigError(f"{name} must be at least 1, got {value}")
             setattr(self, name, value)
 
     def _read_billing_settings(self) -> None:

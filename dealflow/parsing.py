@@ -18,6 +18,8 @@ from wtforms import DecimalField
 
 LARGEST_ID = 2**31 - 1  # the largest INTEGER: every primary key is one, and PostgreSQL refuses a larger value
 LARGEST_PAGE = 1_000_000  # far past the last page of any list, and its offset still fits in a BIGINT
+# WTForms' own message for a malformed decimal, so WTForms' catalogs translate it as for any other.
+NOT_A_DECIMAL = "Not a valid decimal value."
 _ASCII_DIGITS = re.compile(r"[0-9]{1,19}")  # longer cannot be in bounds: do not even convert it
 
 
@@ -59,4 +61,4 @@ class FiniteDecimalField(DecimalField):
         number: Decimal | None = self.data  # type: ignore[has-type]  # WTForms sets it untyped
         if number is not None and not number.is_finite():
             self.data = None
-            raise ValueError(self.gettext("Not a valid decimal value."))
+            raise ValueError(self.gettext(NOT_A_DECIMAL))

@@ -15,32 +15,41 @@ log = logging.getLogger(__name__)
 OK = "ok"
 NOT_CONFIGURED = "not configured"
 UNAVAILABLE = "unavailable"
+REDIS_SCHEMES = ("redis://", "rediss://", "unix://")
 
 
 def database_state() -> str:
     """SELECT 1 on a pooled connection."""
     try:
         db.session.execute(text("SELECT 1"))
-    except SQLAlchemyError:
-        log.warning("readiness: the database does not answer", exc_info=True)
+    except SQLAlchemyError as exc:  # one line per failed probe, no traceback: a probe runs every few seconds
+        log.warning("readiness: the database does not answer: %s", type(exc).__name__)
         db.session.rollback()
         return UNAVAILABLE
     return OK
 
 
+def redis_urls() -> list[str]:
+    """The Redis servers this process uses: REDIS_URL (rate limits) and the job queue's, when it is on Redis."""
+    config = current_app.config
+    urls = [url for url in (config.get("REDIS_URL"), config.get("HUEY_URL")) if url and url.startswith(REDIS_SCHEMES)]
+    return list(dict.fromkeys(urls))
+
+
 def redis_state() -> str:
-    """PING with a one-second timeout; the embedded default has no Redis and needs none."""
-    url = current_app.config.get("REDIS_URL")
-    if not url:
+    """PING each Redis in use with a one-second timeout; the embedded default has no Redis and needs none."""
+    urls = redis_urls()
+    if not urls:
         return NOT_CONFIGURED
-    client = redis.Redis.from_url(url, socket_connect_timeout=1, socket_timeout=1)
-    try:
-        client.ping()
-    except (redis.RedisError, OSError):
-        log.warning("readiness: Redis does not answer", exc_info=True)
-        return UNAVAILABLE
-    finally:
-        client.close()
+    for url in urls:
+        client = redis.Redis.from_url(url, socket_connect_timeout=1, socket_timeout=1)
+        try:
+            client.ping()
+        except (redis.RedisError, OSError) as exc:
+            log.warning("readiness: a Redis in use does not answer: %s", type(exc).__name__)
+            return UNAVAILABLE
+        finally:
+            client.close()
     return OK
 
 

@@ -7,6 +7,7 @@ import logging
 import re
 import sys
 import time
+import unicodedata
 import uuid
 from datetime import UTC, datetime
 from typing import Any
@@ -49,11 +50,25 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(line, ensure_ascii=False, default=str)
 
 
+def escape_controls(text: str) -> str:
+    """Control characters and line separators as visible escapes: a path such as /x%0A<fake> cannot start a line."""
+    return "".join(
+        ch.encode("unicode_escape").decode("ascii")
+        if unicodedata.category(ch)[0] == "C" or ch in "\u2028\u2029"
+        else ch
+        for ch in text
+    )
+
+
 class TextFormatter(logging.Formatter):
-    """Readable lines for a developer's terminal."""
+    """Readable lines for a developer's terminal; whatever a message holds, it is one line (a traceback follows)."""
 
     def __init__(self) -> None:
         super().__init__("%(asctime)s %(levelname)s %(name)s [%(request_shown)s] %(message)s")
+
+    def formatMessage(self, record: logging.LogRecord) -> str:  # noqa: N802 -- logging's hook name
+        record.message = escape_controls(record.message)
+        return super().formatMessage(record)
 
     def format(self, record: logging.LogRecord) -> str:
         record.request_shown = getattr(record, "request_id", None) or "-"

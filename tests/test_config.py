@@ -92,6 +92,13 @@ def test_postgres_urls_are_pointed_at_psycopg3(production_env: None, monkeypatch
         ("abcd" * 12, "too easy to guess"),
         ("aabbccddeeffgghh" * 3, "too easy to guess"),
         ("01234567890123456789012345678901234567", "too easy to guess"),
+        ("dev_only_not_secret_dev_only_not_secret_2", "a development default or made from one"),
+        ("DevOnlyNotSecret-please-change-me-in-production-2026", "a development default or made from one"),
+        ("terces-ton-ylno-ved-terces-ton-ylno-ved-1", "a development default or made from one"),
+        ("ZGV2LW9ubHktbm90LXNlY3JldC1kZXYtb25seS1ub3Qtc2VjcmV0", "a development default or made from one"),
+        ("abcdefghijklmnopqrstuvwxyz0123456789", "too easy to guess"),
+        ("ab" * 20 + "c", "too easy to guess"),
+        ("6816850410856208701012299012898650", "too weak: about 113 bits"),
     ],
 )
 def test_production_refuses_a_guessable_secret_key(
@@ -99,6 +106,31 @@ def test_production_refuses_a_guessable_secret_key(
 ) -> None:
     monkeypatch.setenv("SECRET_KEY", secret)
     with pytest.raises(ConfigError, match=f"^SECRET_KEY is {reason}"):
+        create_app({"ENV_NAME": "production"})
+
+
+@pytest.mark.parametrize(
+    "secret",
+    [
+        "3f9a1c7e5b2d84f60a9e3c71d5b8f204",  # secrets.token_hex(16), openssl rand -hex 16: 128 bits
+        "9B1D4E7A02C64F3E8D5A1B7C3E9F6D20",  # the same in capitals
+        "c5b0a2e4f6d14c8e9a7b3d2f1e0c8a6b",  # uuid.uuid4().hex
+    ],
+)
+def test_a_hex_key_of_128_bits_is_accepted(production_env: None, monkeypatch: pytest.MonkeyPatch, secret: str) -> None:
+    monkeypatch.setenv("SECRET_KEY", secret)
+    app = create_app({"ENV_NAME": "production"})
+    assert app.config["SECRET_KEY"] == secret
+    with app.app_context():
+        db.engine.dispose()
+
+
+@pytest.mark.parametrize("name", ["OUTBOX_BACKOFF_SECONDS", "OUTBOX_BACKOFF_CAP_SECONDS", "OUTBOX_MAX_ATTEMPTS"])
+def test_an_outbox_delay_or_limit_of_zero_is_refused(
+    production_env: None, monkeypatch: pytest.MonkeyPatch, name: str
+) -> None:
+    monkeypatch.setenv(name, "0")
+    with pytest.raises(ConfigError, match=f"^{name} must be at least 1, got 0"):
         create_app({"ENV_NAME": "production"})
 
 

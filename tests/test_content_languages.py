@@ -88,7 +88,7 @@ def test_an_admin_names_a_hub_in_three_languages_and_staff_read_it_in_theirs(
     assert "Арал өңірінің хабы" in reader.get("/review/overview").get_data(as_text=True)
 
 
-def test_cached_cards_are_kept_per_language(caches_on: None, auth: Auth, client: Any) -> None:
+def test_cached_cards_are_kept_per_language(auth: Auth, client: Any) -> None:
     from tests.startup_helpers import startup_in
 
     startup_in(

@@ -28,7 +28,7 @@ def current_links(page: str) -> list[str]:
     return re.findall(r'<a class="[^"]*" href="([^"]+)" aria-current="page"', nav_of(page))
 
 
-def test_the_current_page_is_marked_in_the_cached_navigation(caches_on: None, auth: Auth, client: Any) -> None:
+def test_the_current_page_is_marked_in_the_cached_navigation(auth: Auth, client: Any) -> None:
     reader = investor()
     auth.login(reader.email, PASSWORD)
     for _twice in range(2):  # the second round is served from the cache

@@ -10,6 +10,8 @@ from sqlalchemy import func, select
 from dealflow.extensions import db
 from dealflow.models import ReviewClaim, ReviewEvent, Role, StartupStatus
 from dealflow.review import services as review
+from dealflow.startups import services as startups
+from dealflow.startups.profile import Profile
 from tests.conftest import Auth
 from tests.factories import PASSWORD, UserFactory
 from tests.startup_helpers import startup_in
@@ -69,3 +71,18 @@ def test_staff_of_the_regions_hub_and_admins_decide(auth: Auth, client: Any) -> 
     assert "Record the decision" in client.get(f"/review/{second.id}").get_data(as_text=True)
     assert decide_form(client, second.id, "approved").status_code == 302
     assert decisions(first.id) == decisions(second.id) == 1
+
+
+def test_submitted_changes_that_move_the_listing_are_decided_by_the_hub_of_the_new_region() -> None:
+    startup = startup_in(StartupStatus.APPROVED)
+    assert startup.region_code == "KZ-43"
+    owner = startup.owner
+    startups.save_profile(startup, Profile.of(startup).replace(region_code="KZ-27"), actor=owner)
+    old_hub, new_hub = staff_of("KZ-43"), staff_of("KZ-27")
+    assert review.may_decide(old_hub, startup)  # only a draft so far: the listing's own region counts
+    startups.submit_for_review(startup, actor=owner)
+    assert not review.may_decide(old_hub, startup)  # the old hub reads, but does not decide the move
+    assert review.may_decide(new_hub, startup)
+    with pytest.raises(review.OutsideHubScope):
+        review.claim(startup, old_hub)
+    assert review.claim(startup, new_hub).reviewer_id == new_hub.id

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import os
 import time
+import uuid
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
+import redis
 from flask import Flask
 from sqlalchemy import select
 
-from dealflow.evidence import checkpoints, open_data_files
+from dealflow.evidence import checkpoints, ledger, open_data_files
 from dealflow.extensions import db, file_store
 from dealflow.investors import services as investor_services
 from dealflow.investors.queries import DiscoveryQuery
@@ -22,6 +24,7 @@ from dealflow.startups import pruning
 from tests.billing_helpers import give_pro, turn_billing_on
 from tests.match_helpers import match
 from tests.startup_helpers import complete_profile, investor, startup_in
+from tests.test_outbox_faults import REDIS_URL
 
 
 def periodic(app: Flask) -> dict[str, Any]:
@@ -35,13 +38,21 @@ def runs_at(task: Any, moment: datetime) -> bool:
 
 def test_the_schedule_sweeps_every_minute_alerts_hourly_prunes_daily(app: Flask) -> None:
     jobs = periodic(app)
-    assert set(jobs) == {"sweep_outbox", "send_alerts", "prune_uploads", "refresh_open_data", "issue_checkpoint"}
+    assert set(jobs) == {
+        "sweep_outbox",
+        "send_alerts",
+        "prune_uploads",
+        "refresh_open_data",
+        "purge_sent_mail",
+        "issue_checkpoint",
+    }
     day = datetime(2027, 3, 14)
     minutes = [day + timedelta(minutes=m) for m in range(24 * 60)]
     assert sum(runs_at(jobs["sweep_outbox"], m) for m in minutes) == 24 * 60
     assert sum(runs_at(jobs["send_alerts"], m) for m in minutes) == 24
     assert [m.strftime("%H:%M") for m in minutes if runs_at(jobs["prune_uploads"], m)] == ["21:20"]  # 02:20 Almaty
     assert sum(runs_at(jobs["refresh_open_data"], m) for m in minutes) == 24 * 4
+    assert [m.strftime("%H:%M") for m in minutes if runs_at(jobs["purge_sent_mail"], m)] == ["21:40"]
     assert sum(runs_at(jobs["issue_checkpoint"], m) for m in minutes) == 24 * 60
 
 
@@ -132,3 +143,71 @@ def test_the_worker_command_refuses_an_immediate_queue(app: Flask, runner: Any) 
     result = runner.invoke(args=["worker"])
     assert result.exit_code != 0
     assert "HUEY_URL is 'immediate'" in result.output
+
+
+def test_writing_a_head_removes_only_older_heads_and_keeps_the_previous_one(
+    app: Flask, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(app.config, "OPEN_DATA_FOLDER", str(tmp_path / "open-data"))
+    match()
+    root = Path(app.config["OPEN_DATA_FOLDER"])
+    count = ledger.current_head().event_count
+    assert count >= 2
+    oldest, previous, newer = (root / f"{count - 2}-aaaa", root / f"{count - 1}-bbbb", root / f"{count + 5}-cccc")
+    for folder in (oldest, previous, newer):
+        folder.mkdir(parents=True)
+        (folder / "rollup.csv").write_text("old", encoding="utf-8")
+    written = tasks.in_unit_of_work(app, open_data_files.refresh_aggregate_files)
+    assert not oldest.exists()
+    assert previous.exists()  # a download may still be streaming from it
+    assert newer.exists()  # another worker wrote a newer head first: not ours to remove
+    assert written[0].parent.exists()
+
+
+def test_a_periodic_job_runs_on_one_worker_at_a_time_across_the_redis_queue() -> None:
+    name = f"dealflow-test-lock-{uuid.uuid4().hex[:10]}"
+    first, second = make_huey(REDIS_URL, name), make_huey(REDIS_URL, name)  # two worker hosts, one queue
+    seen: list[str] = []
+
+    def job() -> str:
+        seen.append(tasks.run_alone(second, "send_alerts", lambda: "ran twice", "skipped"))
+        return "ran"
+
+    try:
+        assert tasks.run_alone(first, "send_alerts", job, "skipped") == "ran"
+        assert seen == ["skipped"]  # the other worker found the job running
+        assert tasks.run_alone(second, "send_alerts", lambda: "ran again", "skipped") == "ran again"  # released
+        assert tasks.run_alone(second, "prune_uploads", lambda: "other job", "skipped") == "other job"
+    finally:
+        client = redis.Redis.from_url(REDIS_URL)
+        for key in client.scan_iter(match=f"*{name}*"):
+            client.delete(key)
+        client.close()
+
+
+def test_the_periodic_alerts_job_is_skipped_while_another_worker_runs_it(app: Flask) -> None:
+    huey = queue_of(app).huey
+    release = tasks._acquire(huey, "send_alerts")
+    assert release is not None
+    try:
+        assert huey.execute(periodic(app)["send_alerts"]) == (0, 0)
+    finally:
+        release()
+    assert tasks._acquire(huey, "send_alerts") is not None
+
+
+def test_the_bodies_of_mail_sent_over_30_days_ago_are_purged(app: Flask) -> None:
+    old, recent, waiting = (
+        OutboxMessage(message_id=f"<{n}@t>", sender="a@b.kz", recipient="r@aral.kz", subject="s", body="personal")
+        for n in ("old", "recent", "waiting")
+    )
+    old.status = recent.status = OutboxStatus.SENT
+    old.sent_at, recent.sent_at = utcnow() - timedelta(days=31), utcnow() - timedelta(days=29)
+    db.session.add_all([old, recent, waiting])
+    db.session.flush()
+    huey = queue_of(app).huey
+    assert huey.execute(periodic(app)["purge_sent_mail"]) == 1
+    for row in (old, recent, waiting):
+        db.session.refresh(row)
+    assert (old.body, recent.body, waiting.body) == ("", "personal", "personal")
+    assert old.subject == "s"  # the record stays

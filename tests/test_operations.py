@@ -164,3 +164,24 @@ def test_gunicorn_stops_at_once_on_invalid_production_settings() -> None:
     assert took < 20
     assert "SECRET_KEY is not set: production refuses to start without it" in err
     assert err.count("SECRET_KEY is not set") == 1  # refused once in the master, not once per worker forever
+
+
+def test_a_text_log_line_cannot_be_forged_through_the_path(
+    client: FlaskClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.INFO, logger="dealflow.request"):
+        client.get("/healthz%0A2026-01-01 00:00:00 INFO dealflow.request [-] GET /admin%0D%E2%80%A8x")
+    [record] = request_lines(caplog)
+    line = request_log.TextFormatter().format(record)
+    assert "\n" not in line
+    assert "\r" not in line
+    assert "\u2028" not in line
+    assert "/healthz\\n2026-01-01 00:00:00 INFO" in line
+
+
+def test_readyz_pings_the_queues_redis_too(app: Flask, client: FlaskClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(app.config, "REDIS_URL", "redis://127.0.0.1:6379/0")
+    monkeypatch.setitem(app.config, "HUEY_URL", f"redis://127.0.0.1:{free_port()}/0")  # the queue's Redis is down
+    response = client.get("/readyz")
+    assert response.status_code == 503
+    assert response.get_json()["checks"] == {"database": "ok", "redis": "unavailable"}

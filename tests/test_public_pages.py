@@ -6,12 +6,15 @@ import re
 from typing import Any
 from xml.etree import ElementTree
 
-from dealflow.models import StartupStatus
+from dealflow.extensions import db
+from dealflow.models import StartupStatus, User
+from dealflow.startups import services
 from tests.conftest import Auth
 from tests.factories import PASSWORD
-from tests.startup_helpers import founder, startup_in
+from tests.startup_helpers import complete_profile, founder, startup_in
 
 SITE = "http://127.0.0.1:5000"  # SITE_URL of the test settings
+HIDDEN_STATUSES = (StartupStatus.DRAFT, StartupStatus.SUBMITTED, StartupStatus.REJECTED, StartupStatus.ARCHIVED)
 
 
 def meta(page: str, key: str) -> str | None:
@@ -149,3 +152,29 @@ def test_text_in_another_language_than_the_page_is_marked_for_screen_readers(cli
     russian = client.get(f"/startups/{startup.slug}", headers={"Accept-Language": "ru"}).get_data(as_text=True)
     assert '<p class="lead mb-1">Датчики воды для оросительных каналов</p>' in russian  # the page's own language
     assert 'class="startup-description" lang="kk"' in russian  # no Russian description: the Kazakh original
+
+
+def test_the_sitemap_never_lists_a_startup_that_is_not_approved(client: Any) -> None:
+    hidden = [startup_in(status, name=f"Hidden {status.value}") for status in HIDDEN_STATUSES]
+    listed = startup_in(StartupStatus.APPROVED, name="Shown Startup")
+    sitemap = client.get("/sitemap.xml").get_data(as_text=True)
+    assert f"/startups/{listed.slug}</loc>" in sitemap
+    for startup in hidden:
+        assert f"/startups/{startup.slug}<" not in sitemap, startup.status
+
+
+def test_a_pending_change_shows_no_new_logo_or_deck_to_the_public(client: Any) -> None:
+    startup = startup_in(StartupStatus.APPROVED)
+    published_logo = startup.logo_file_id
+    owner = db.session.get(User, startup.owner_id)
+    assert owner is not None
+    changed = complete_profile(owner, name="Aral Water", tagline="Not reviewed yet")
+    assert services.save_profile(startup, changed, actor=owner) is not None  # a revision, not the listing
+    page = client.get(f"/startups/{startup.slug}").get_data(as_text=True)
+    assert "Not reviewed yet" not in page
+    assert f"/files/{published_logo}" in page
+    assert f"/files/{changed.logo_file_id}" not in page
+    assert client.get(f"/files/{changed.logo_file_id}").status_code == 302  # log in first, and then only the owner
+    assert client.get(f"/files/{changed.deck_file_id}").status_code == 302
+    with client.get(f"/files/{published_logo}") as logo:
+        assert logo.status_code == 200

@@ -207,7 +207,7 @@ def audit_log() -> str:
     if form.actor.data:
         query = query.where(AuditLog.actor_email.contains(form.actor.data.strip().lower(), autoescape=True))
     page = db.paginate(query, page=parse_page(request.args.get("page")), per_page=AUDIT_PER_PAGE, error_out=False)
-    return render_template("admin/audit.html", form=form, pagination=page)
+    return render_template("admin/audit.html", form=form, pagination=page, rows=audit.shown(list(page.items)))
 
 
 @bp.route("/billing")
@@ -245,6 +245,18 @@ def undelivered_mail() -> str:
         error_out=False,
     )
     return render_template("admin/outbox.html", pagination=page, counts=outbox.counts_by_status(db.session()))
+
+
+@bp.route("/outbox/retry-all", methods=["POST"])
+@admin_required
+def retry_all_mail() -> Response:
+    """Send every dead letter again once the mail server is fixed, instead of one click per email."""
+    count = outbox.retry_all_dead(db.session())
+    audit.record("outbox.retry_all", actor=signed_in_user(), details={"count": count}, ip=request.remote_addr)
+    mail.mark_written(db.session())
+    db.session.commit()
+    flash(_("%(n)s undelivered email(s) will be sent again.", n=count), "success")
+    return redirect(url_for("admin.undelivered_mail"))
 
 
 @bp.route("/outbox/<int:message_id>/retry", methods=["POST"])

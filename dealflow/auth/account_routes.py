@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, logout_user
+from sqlalchemy.exc import IntegrityError
 from werkzeug.wrappers import Response
 
 from dealflow import audit
@@ -121,15 +122,19 @@ def confirm_email_change(secret: str) -> str | Response:
         return redirect(url_for("auth.account") if current_user.is_authenticated else url_for("auth.login"))
     if form.validate_on_submit():
         try:
-            recovery.confirm_email_change(secret, ip=request.remote_addr)
+            keep = sessions.current_session() if current_user.is_authenticated else None
+            recovery.confirm_email_change(secret, ip=request.remote_addr, keep=keep)
+            db.session.commit()
         except links.LinkInvalid as exc:
             db.session.rollback()
             flash(str(exc.message), "danger")
         except services.AccountError as exc:
             db.session.rollback()
             flash(str(exc.message), "danger")
+        except IntegrityError:  # another account took the address in the same instant
+            db.session.rollback()
+            flash(str(recovery.AddressNowTaken().message), "danger")
         else:
-            db.session.commit()
             flash(_("Your email address is changed."), "success")
         return redirect(url_for("auth.account") if current_user.is_authenticated else url_for("auth.login"))
     return render_template("auth/confirm_email_change.html", form=form)

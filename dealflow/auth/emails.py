@@ -18,9 +18,11 @@ SUBJECTS: dict[str, LazyString] = {
     "change_email": _l("Confirm your new email address for Dealflow"),
     "email_change_requested": _l("Your Dealflow email address is being changed"),
     "email_changed": _l("Your Dealflow email address was changed"),
+    "email_change_to_taken": _l("Someone asked to use your email address on Dealflow"),
     "reset_password": _l("Reset your Dealflow password"),
     "password_reset": _l("Your Dealflow password was changed"),
     "login_attack": _l("Someone is trying to guess your Dealflow password"),
+    "login_locked": _l("Logging in to your Dealflow account with a password is paused"),
     "account_deleted": _l("Your Dealflow account was deleted"),
 }
 

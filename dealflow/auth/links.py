@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Iterable
 from datetime import timedelta
 
 from flask_babel import lazy_gettext as _l
@@ -23,15 +24,30 @@ def new_secret() -> str:
     return secrets.token_urlsafe(32)
 
 
-def issue(user: User, purpose: TokenPurpose, *, lifetime: timedelta, new_email: str | None = None) -> str:
-    """A fresh link secret for the user; earlier unused links of the same purpose stop working."""
-    now = utcnow()
+def revoke_all(user: User, *, purposes: Iterable[TokenPurpose] = tuple(TokenPurpose)) -> None:
+    """Spend every outstanding link of these purposes, so a change of password or address kills older links."""
     db.session.execute(
         update(AccountToken)
-        .where(AccountToken.user_id == user.id, AccountToken.purpose == purpose, AccountToken.used_at.is_(None))
-        .values(used_at=now)
+        .where(
+            AccountToken.user_id == user.id,
+            AccountToken.purpose.in_(list(purposes)),
+            AccountToken.used_at.is_(None),
+        )
+        .values(used_at=utcnow())
         .execution_options(synchronize_session=False)
     )
+    db.session.flush()
+
+
+def issue(user: User, purpose: TokenPurpose, *, lifetime: timedelta, new_email: str | None = None) -> str:
+    """A fresh link secret for the user; earlier unused links of the same purpose stop working.
+
+    A verification link remembers the address it was sent to, so that it confirms that address only.
+    """
+    now = utcnow()
+    revoke_all(user, purposes=[purpose])
+    if purpose is TokenPurpose.VERIFY_EMAIL:
+        new_email = user.email
     secret = new_secret()
     db.session.add(
         AccountToken(
@@ -56,6 +72,10 @@ def find(secret: str, purpose: TokenPurpose) -> AccountToken:
     )
     if token is None or token.used_at is not None or token.expires_at <= utcnow() or not token.user.active:
         raise LinkInvalid()
+    if token.user.deleted_at is not None:
+        raise LinkInvalid()
+    if purpose is TokenPurpose.VERIFY_EMAIL and token.new_email != token.user.email:
+        raise LinkInvalid()  # sent to an address the account has left since
     return token
 
 

@@ -10,9 +10,16 @@ from sqlalchemy import select
 
 from dealflow import audit
 from dealflow.auth import emails, links, passwords, sessions
-from dealflow.auth.services import AccountError, EmailTaken, WeakPassword, find_user_by_email, normalise_email
+from dealflow.auth.services import AccountError, WeakPassword, find_user_by_email, normalise_email
 from dealflow.extensions import db
-from dealflow.models import TokenPurpose, User, utcnow
+from dealflow.models import TokenPurpose, User, UserSession, utcnow
+
+
+class AddressNowTaken(AccountError):
+    """The new address was taken by another account between the request and the click."""
+
+    def __init__(self) -> None:
+        super().__init__(_l("This address now belongs to another account. Your email address was not changed."))
 
 
 def request_password_reset(email: str, *, ip: str | None = None) -> None:
@@ -37,6 +44,7 @@ def reset_password(secret: str, new_password: str, *, ip: str | None = None) -> 
     if problems:
         raise WeakPassword(problems, field="new_password")
     links.use(token)
+    links.revoke_all(user)  # a pending email change or an older link must not outlive the recovery
     user.password_hash = passwords.hash_password(new_password)
     if user.email_verified_at is None:
         user.email_verified_at = utcnow()  # the reset link proved the owner reads this mailbox
@@ -48,34 +56,49 @@ def reset_password(secret: str, new_password: str, *, ip: str | None = None) -> 
 
 
 def request_email_change(user: User, *, password: str, new_email: str, ip: str | None = None) -> None:
-    """Send a confirmation link to the new address; the account keeps the old one until it is clicked."""
+    """Send a confirmation link to the new address; the account keeps the old one until it is clicked.
+
+    The answer is the same whether the new address is free or not: if it belongs to another account, its
+    owner gets a note instead of a link, so the form never tells who has an account.
+    """
     if not passwords.verify_password(user.password_hash, password):
         raise AccountError(_l("Your current password is not correct."), field="password")
+    if not user.is_email_verified:
+        # an unconfirmed account may be squatting someone else's address: it must not move it elsewhere
+        raise AccountError(_l("Confirm your current email address before you change it."), field="new_email")
     normalised = normalise_email(new_email)
     if normalised == user.email:
         raise AccountError(_l("This is already your email address."), field="new_email")
-    if db.session.scalar(select(User.id).where(User.email == normalised)) is not None:
-        taken = EmailTaken()
-        taken.field = "new_email"
-        raise taken
-    hours = current_app.config["VERIFY_EMAIL_HOURS"]
-    secret = links.issue(user, TokenPurpose.CHANGE_EMAIL, lifetime=timedelta(hours=hours), new_email=normalised)
-    emails.send("change_email", normalised, user.locale, user=user, secret=secret, hours=hours)
     emails.send("email_change_requested", user.email, user.locale, user=user, new_email=normalised)
     audit.record("auth.email_change_requested", actor=user, target=user, details={"to": normalised}, ip=ip)
+    owner = db.session.scalar(select(User).where(User.email == normalised))
+    hours = current_app.config["VERIFY_EMAIL_HOURS"]
+    if owner is not None:
+        sessions.hash_token(links.new_secret())  # the same work as issuing a link
+        if owner.active and owner.deleted_at is None:
+            emails.send("email_change_to_taken", owner.email, owner.locale, user=owner)
+        return
+    secret = links.issue(user, TokenPurpose.CHANGE_EMAIL, lifetime=timedelta(hours=hours), new_email=normalised)
+    emails.send("change_email", normalised, user.locale, user=user, secret=secret, hours=hours)
 
 
-def confirm_email_change(secret: str, *, ip: str | None = None) -> User:
-    """Spend the link sent to the new address: from now on the account uses it, already verified."""
+def confirm_email_change(secret: str, *, ip: str | None = None, keep: UserSession | None = None) -> User:
+    """Spend the link sent to the new address: from now on the account uses it, already verified.
+
+    Every other link of the account (a reset sent to the old mailbox, say) stops working and every
+    session but the one kept ends: whoever reads the old mailbox no longer holds the account.
+    """
     token = links.find(secret, TokenPurpose.CHANGE_EMAIL)
     user = token.user
     new_email = token.new_email or ""
     if db.session.scalar(select(User.id).where(User.email == new_email, User.id != user.id)) is not None:
-        raise EmailTaken()
+        raise AddressNowTaken()
     links.use(token)
+    links.revoke_all(user)
     old_email = user.email
     user.email = new_email
     user.email_verified_at = utcnow()
+    sessions.end_sessions(user, keep=keep if keep is not None and keep.user_id == user.id else None)
     audit.record("auth.email_changed", actor=user, target=user, details={"from": old_email, "to": new_email}, ip=ip)
     emails.send("email_changed", old_email, user.locale, user=user, new_email=new_email)
     db.session.flush()

@@ -79,22 +79,34 @@ def check_inbox() -> str:
 @bp.route("/verify-email/<secret>", methods=["GET", "POST"])
 @limiter.limit(lambda: current_app.config["ACCOUNT_SECURITY_LIMIT"], methods=["POST"])
 def verify_email(secret: str) -> str | Response:
-    """Confirm the address with the emailed link (a button, so that mail scanners do not spend it) and log in."""
+    """Confirm the address with the emailed link (a button, so that mail scanners do not spend it).
+
+    The link logs in only a visitor nobody is signed in as, and only on the first confirmation: it must not
+    become a password-free way into an account that is already in use, nor swap the signed-in person.
+    """
     form = ButtonForm()
     if request.method == "GET" and not links.is_live(secret, TokenPurpose.VERIFY_EMAIL):
         flash(str(links.LinkInvalid.message), "danger")
         return redirect(url_for("auth.login"))
     if form.validate_on_submit():
         try:
-            user = services.verify_email(secret)
+            user, newly_verified = services.verify_email(secret)
         except links.LinkInvalid as exc:
             db.session.rollback()
             flash(str(exc.message), "danger")
             return redirect(url_for("auth.login"))
+        if current_user.is_authenticated:
+            db.session.commit()
+            if signed_in_user().id == user.id:
+                flash(_("Your email address is confirmed."), "success")
+            else:
+                flash(_("The email address is confirmed. Log in to that account to use it."), "info")
+            return redirect(home_for(signed_in_user()))
+        if not newly_verified:
+            db.session.commit()
+            flash(_("Your email address is already confirmed. Log in to continue."), "info")
+            return redirect(url_for("auth.login"))
         audit.record("auth.login", actor=user, details={"via": "verification link"}, ip=request.remote_addr)
-        if current_user.is_authenticated and (row := sessions.current_session()) is not None:
-            sessions.end_session(row)
-        logout_user()
         log_in(user, remember=False)
         flash(_("Your email address is confirmed. Welcome to Dealflow, %(name)s.", name=user.name), "success")
         return redirect(home_for(user))
@@ -118,7 +130,7 @@ def resend_verification() -> Response:
 
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(lambda: current_app.config["LOGIN_LIMIT_PER_IP"], methods=["POST"])
-def login() -> str | Response:
+def login() -> str | Response | tuple[str, int]:
     """Log in with email and password; a failure never says which of the two was wrong."""
     if current_user.is_authenticated:
         return redirect(safe_next_url(request.args.get("next")) or home_for(signed_in_user()))
@@ -126,6 +138,17 @@ def login() -> str | Response:
     if form.validate_on_submit():
         account = throttle.account_key(form.email.data or "")
         client = request.remote_addr or "unknown"
+        if not throttle.take_account_attempt(account):
+            if throttle.first_refusal_in_window(account):
+                services.warn_of_lock(account)
+                db.session.commit()
+            form.password.errors = [
+                _(
+                    "Too many wrong passwords were tried for this account, so logging in with a password "
+                    "is paused. Reset your password to log in now."
+                )
+            ]
+            return render_template("auth/login.html", form=form), 429
         if not throttle.take_login_attempt(account, client):
             raise TooManyRequests(retry_after=throttle.seconds_until_next_attempt(account, client))
         user = services.authenticate(form.email.data or "", form.password.data or "")
@@ -181,7 +204,7 @@ def reset_password(secret: str) -> str | Response:
     form = ResetPasswordForm()
     if form.validate_on_submit():
         try:
-            recovery.reset_password(secret, form.new_password.data or "", ip=request.remote_addr)
+            user = recovery.reset_password(secret, form.new_password.data or "", ip=request.remote_addr)
         except services.AccountError as exc:
             db.session.rollback()
             show_account_error(form, exc, fallback="new_password")
@@ -191,6 +214,7 @@ def reset_password(secret: str) -> str | Response:
             return redirect(url_for("auth.forgot_password"))
         else:
             db.session.commit()
+            throttle.unlock_account(throttle.account_key(user.email))
             logout_user()
             flash(_("Your password is changed and every device was logged out. Log in with the new one."), "success")
             return redirect(url_for("auth.login"))

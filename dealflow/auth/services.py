@@ -146,16 +146,17 @@ def send_verification(user: User) -> None:
     emails.send("verify_email", user.email, user.locale, user=user, secret=secret, hours=hours)
 
 
-def verify_email(secret: str) -> User:
-    """Spend a verification link: the address is confirmed and the owner may submit and request intros."""
+def verify_email(secret: str) -> tuple[User, bool]:
+    """Spend a verification link: the address is confirmed; also says whether it was unconfirmed until now."""
     token = links.find(secret, TokenPurpose.VERIFY_EMAIL)
     links.use(token)
     user = token.user
-    if user.email_verified_at is None:
+    newly_verified = user.email_verified_at is None
+    if newly_verified:
         user.email_verified_at = utcnow()
     audit.record("auth.email_verified", actor=user, target=user)
     db.session.flush()
-    return user
+    return user, newly_verified
 
 
 def authenticate(email: str, password: str) -> User | None:
@@ -196,6 +197,7 @@ def change_password(user: User, *, current_password: str, new_password: str, kee
     if problems:
         raise WeakPassword(problems, field="new_password")
     user.password_hash = passwords.hash_password(new_password)
+    links.revoke_all(user)  # a pending email change or reset link must not outlive the new password
     sessions.end_sessions(user, keep=keep)
     db.session.flush()
 
@@ -208,10 +210,14 @@ def update_user_by_admin(
     What billing forbids (taking the account of an investor whom Stripe still charges) is checked before this,
     by admin.services.update_account: billing builds on accounts, not the reverse.
     """
+    if user.deleted_at is not None:
+        raise AccountError(_l("This account was deleted by its owner and cannot be changed."), field="role")
     if user.id == actor.id and (role != Role.ADMIN or not active):
         raise AccountError(_l("You cannot remove your own administrator access."), field="role")
     if user.role != role or (user.active and not active):
         sessions.end_sessions(user)  # the change takes effect on every device at once
+    if user.active and not active:
+        links.revoke_all(user)  # a link sent before the block must not work once the account is reactivated
     before = {"role": user.role.value, "hub_id": user.hub_id, "active": user.active}
     user.role = role
     user.hub = hub if role in (Role.HUB_STAFF, Role.ADMIN) else None
@@ -228,3 +234,11 @@ def warn_of_guessing(account_key: str) -> None:
     if user is not None and user.active and user.deleted_at is None:
         emails.send("login_attack", user.email, user.locale, user=user)
         audit.record("auth.login_attack_warned", actor=None, target=user, actor_email=user.email)
+
+
+def warn_of_lock(account_key: str) -> None:
+    """Tell the owner that password logins to their account are paused, and that a reset link gets them in."""
+    user = db.session.scalar(select(User).where(User.email == account_key))
+    if user is not None and user.active and user.deleted_at is None:
+        emails.send("login_locked", user.email, user.locale, user=user)
+        audit.record("auth.login_locked", actor=None, target=user, actor_email=user.email)

@@ -2,8 +2,10 @@
 
 A stranger who guesses from one address uses up only that address's allowance: the owner,
 from their own address, still gets in. When many addresses guess the same account, every
-address gets a shorter allowance (the owner is slowed, never locked out) and the owner is
-told by email, once per window.
+address gets a shorter allowance (the owner is slowed) and the owner is told by email, once per
+window. Past a hard cap far above normal use (LOGIN_ACCOUNT_HARD_CAP) no password is checked for
+the account at all until the window ends, so unbounded addresses cannot guess without end; the
+owner still gets in with a password-reset link, which clears the cap.
 
 Flask-Limiter's decorator can only deduct a failure after the view has run, so parallel
 requests would all pass the check; here each attempt is counted atomically in the limiter's
@@ -24,6 +26,8 @@ PER_CLIENT = "login-client"
 ACCOUNT_WIDE = "login-account"
 FAILURES = "login-failures"
 ALERTED = "login-alerted"
+CAPPED = "login-capped"
+LOCK_TOLD = "login-lock-told"
 
 
 def _enabled() -> bool:
@@ -41,6 +45,27 @@ def _same_window(item: RateLimitItem, amount: int) -> RateLimitItem:
 def under_attack(account_key: str) -> bool:
     """Whether this account had more attempts, from all addresses together, than the ceiling allows."""
     return not limiter.limiter.test(_setting("LOGIN_ACCOUNT_CEILING"), ACCOUNT_WIDE, account_key)
+
+
+def take_account_attempt(account_key: str) -> bool:
+    """Count one attempt on the account from any address; False once it is past the hard cap for this window."""
+    if not _enabled():
+        return True
+    return bool(limiter.limiter.hit(_setting("LOGIN_ACCOUNT_HARD_CAP"), CAPPED, account_key))
+
+
+def first_refusal_in_window(account_key: str) -> bool:
+    """True exactly once per window of the hard cap, when the owner should be told that logins are paused."""
+    return bool(limiter.limiter.hit(_same_window(_setting("LOGIN_ACCOUNT_HARD_CAP"), 1), LOCK_TOLD, account_key))
+
+
+def unlock_account(account_key: str) -> None:
+    """A password reset proves the owner: the hard cap starts again from nothing."""
+    if not _enabled():
+        return
+    cap = _setting("LOGIN_ACCOUNT_HARD_CAP")
+    limiter.limiter.clear(cap, CAPPED, account_key)
+    limiter.limiter.clear(_same_window(cap, 1), LOCK_TOLD, account_key)
 
 
 def take_login_attempt(account_key: str, client: str) -> bool:

@@ -43,10 +43,33 @@ def aggregate_file(head: ledger.Head, dataset: opendata.Dataset, fmt: str) -> Pa
             with tempfile.NamedTemporaryFile("w", encoding="utf-8", newline="", dir=folder, delete=False) as handle:
                 handle.writelines(chunks(head, other, other_fmt, data))
             os.replace(handle.name, target)  # atomic: a parallel download sees the old state or the whole file
-    for older in root.iterdir():
-        if older != folder and older.is_dir():
-            shutil.rmtree(older, ignore_errors=True)
+    remove_older_heads(root, head.event_count)
     return path
+
+
+def _event_count(folder: Path) -> int | None:
+    count, dash, _hash = folder.name.partition("-")
+    return int(count) if dash and count.isdigit() and folder.is_dir() else None
+
+
+def remove_older_heads(root: Path, written: int) -> list[Path]:
+    """Remove the folders of heads older than the one just written, except the newest of them.
+
+    A newer head (another worker was quicker) is never touched, and the previous one is kept for the
+    downloads still streaming from it; the ledger only grows, so a head's event count orders them.
+    """
+    older = sorted(
+        (
+            (count, folder)
+            for folder in root.iterdir()
+            if (count := _event_count(folder)) is not None and count < written
+        ),
+        key=lambda pair: pair[0],
+    )
+    removed = [folder for _count, folder in older[:-1]]
+    for folder in removed:
+        shutil.rmtree(folder, ignore_errors=True)
+    return removed
 
 
 def refresh_aggregate_files() -> list[Path]:

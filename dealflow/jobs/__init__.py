@@ -14,6 +14,7 @@ from typing import Any
 import redis
 from flask import Flask, current_app
 from huey import Huey, MemoryHuey, RedisHuey, SqliteHuey  # type: ignore[import-untyped]
+from huey.storage import RedisStorage  # type: ignore[import-untyped]
 
 from dealflow.extensions import db
 from dealflow.jobs.tasks import Tasks, register_tasks
@@ -22,14 +23,15 @@ from dealflow.notifications import mail
 log = logging.getLogger(__name__)
 EXTENSION_KEY = "dealflow_jobs"
 IMMEDIATE = "immediate"
+REDIS_SCHEMES = ("redis://", "rediss://", "unix://")
+WAKE_TIMEOUT_SECONDS = 0.3  # a request waits at most this long for Redis; the minutely sweep covers a miss
 
 
 def make_huey(url: str, name: str) -> Huey:
     """A Huey on the queue the URL names: redis://…, sqlite:///path or immediate."""
     if url == IMMEDIATE:
         return MemoryHuey(name, immediate=True, results=False)
-    if url.startswith(("redis://", "rediss://", "unix://")):
-        # Short socket timeouts: waking the worker at the end of a request must not hang on a lost Redis.
+    if url.startswith(REDIS_SCHEMES):
         pool = redis.ConnectionPool.from_url(url, socket_connect_timeout=2, socket_timeout=5)
         return RedisHuey(name, connection_pool=pool, results=False)
     if url.startswith("sqlite:///"):
@@ -39,12 +41,23 @@ def make_huey(url: str, name: str) -> Huey:
     raise ValueError(f"HUEY_URL must start with redis://, rediss://, unix:// or sqlite:///, or be immediate: {url!r}")
 
 
+def make_wake_storage(url: str, name: str) -> Any:
+    """The same Redis queue on connections with a short timeout, for the wake-up a web request sends."""
+    if not url.startswith(REDIS_SCHEMES):
+        return None
+    pool = redis.ConnectionPool.from_url(
+        url, socket_connect_timeout=WAKE_TIMEOUT_SECONDS, socket_timeout=WAKE_TIMEOUT_SECONDS
+    )
+    return RedisStorage(name, connection_pool=pool)
+
+
 @dataclass(frozen=True)
 class JobQueue:
-    """An app's queue and the tasks registered on it."""
+    """An app's queue, the tasks registered on it, and (on Redis) the quick path a request wakes a worker by."""
 
     huey: Huey
     tasks: Tasks
+    wake_storage: Any = None
 
 
 def queue_of(app: Flask) -> JobQueue:
@@ -55,8 +68,12 @@ def queue_of(app: Flask) -> JobQueue:
 
 def wake_outbox_worker() -> None:
     """Ask a worker to deliver the outbox now; if the queue is down, the minutely sweep delivers it later."""
+    queue = queue_of(current_app)
     try:
-        queue_of(current_app).tasks.deliver_outbox()
+        if queue.wake_storage is None:
+            queue.tasks.deliver_outbox()
+        else:
+            queue.wake_storage.enqueue(queue.huey.serialize_task(queue.tasks.deliver_outbox.s()))
     except Exception:  # the user's action is committed whatever the queue says
         log.warning("could not wake the outbox worker; the periodic sweep will deliver", exc_info=True)
 
@@ -76,7 +93,8 @@ def _wake_after_unit_of_work(_exc: BaseException | None) -> None:
 def register_jobs(app: Flask) -> None:
     """Bind a queue made from the settings to this app and register its tasks; wake it after outbox writes."""
     huey = make_huey(app.config["HUEY_URL"], app.config["HUEY_NAME"])
-    app.extensions[EXTENSION_KEY] = JobQueue(huey, register_tasks(huey, app))
+    wake_storage = make_wake_storage(app.config["HUEY_URL"], app.config["HUEY_NAME"])
+    app.extensions[EXTENSION_KEY] = JobQueue(huey, register_tasks(huey, app), wake_storage)
     app.teardown_appcontext(_wake_after_unit_of_work)
 
 

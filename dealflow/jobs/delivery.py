@@ -12,7 +12,6 @@ from datetime import datetime
 from flask import current_app
 
 from dealflow.extensions import db
-from dealflow.models import OutboxMessage
 from dealflow.notifications import mail, outbox
 
 log = logging.getLogger(__name__)
@@ -27,32 +26,47 @@ def _describe(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"
 
 
-def _deliver_emails(rows: Sequence[OutboxMessage], worker: str) -> int:
+def _deliver_emails(rows: Sequence[outbox.Leased], worker: str) -> int:
     """Send over one connection; each outcome is committed as soon as it is known, so a crash repeats one at most.
 
-    With each outcome the lease on the rest of the batch is renewed: a slow but live worker keeps its rows.
+    Before each message the lease on the rest of the batch is renewed and committed: a slow but live worker
+    keeps its rows, and a row another worker took over (this one's lease ran out) is skipped, never sent twice.
+    No transaction is open while a message is with the server. Every outcome is recorded only if this worker
+    still holds the row.
     """
     waiting = list(rows)
     sent = 0
     try:
         with mail.connection() as send:
             while waiting:
-                row = waiting[0]
+                held = outbox.renew_lease(db.session(), waiting, worker)
+                db.session.commit()
+                waiting = [row for row in waiting if row.id in held]
+                if not waiting:
+                    break
+                row = waiting.pop(0)
                 try:
                     send(mail.as_email(row))
                 except mail.DeliveryErrors as exc:
-                    log.warning("email %s to %s failed: %s", row.message_id, row.recipient, _describe(exc))
-                    outbox.mark_failed(row, _describe(exc))
+                    log.warning("email %s (outbox row %d) failed: %s", row.message_id, row.id, _describe(exc))
+                    outbox.mark_failed(db.session(), row, worker, _describe(exc))
+                    if mail.lost_connection(exc):  # the rest of the batch waits for the server, attempts kept
+                        db.session.commit()
+                        raise
+                except Exception as exc:  # the message itself cannot be sent: retrying will not help
+                    log.exception("email %s (outbox row %d) cannot be sent", row.message_id, row.id)
+                    outbox.mark_failed(db.session(), row, worker, _describe(exc), permanent=True)
                 else:
-                    outbox.mark_sent(row)
-                    sent += 1
-                waiting.pop(0)
-                outbox.renew_lease(db.session(), waiting, worker)
+                    if outbox.mark_sent(db.session(), row, worker):
+                        sent += 1
                 db.session.commit()
-    except mail.DeliveryErrors as exc:  # no connection at all, or it broke between two messages
+    except Exception as exc:  # no connection at all (or no login), or it broke between two messages
+        db.session.rollback()
+        transient = isinstance(exc, mail.DeliveryErrors)
         log.warning("mail backend unavailable, %d email(s) wait for a retry: %s", len(waiting), _describe(exc))
         for row in waiting:
-            outbox.mark_failed(row, _describe(exc))
+            # the server, not the message, failed: the attempt is given back (a long outage kills no email)
+            outbox.mark_failed(db.session(), row, worker, _describe(exc), counted=not transient)
         db.session.commit()
     return sent
 
@@ -66,7 +80,10 @@ def deliver_due(*, max_batches: int = 20, now: datetime | None = None) -> int:
     size = current_app.config["OUTBOX_BATCH_SIZE"]
     sent = 0
     for _ in range(max_batches):
-        rows = outbox.claim_due(db.session(), worker, channel=mail.EMAIL, limit=size, now=now)
+        rows = [
+            outbox.Leased.of(row)
+            for row in outbox.claim_due(db.session(), worker, channel=mail.EMAIL, limit=size, now=now)
+        ]
         db.session.commit()  # the lease is visible to other workers before any message leaves
         if not rows:
             break

@@ -17,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from dealflow.models import OutboxMessage
+from dealflow.notifications.outbox import Leased
 
 WRITTEN = "dealflow_outbox_written"  # session.info: the rows this unit of work added, so the worker is woken
 EMAIL = "email"
@@ -24,11 +25,40 @@ DeliveryErrors = (OSError, smtplib.SMTPException)
 Send = Callable[[EmailMessage], None]
 
 
+def lost_connection(exc: BaseException) -> bool:
+    """The connection, not the message, failed (the server hung up or the network broke) mid-batch."""
+    if isinstance(exc, smtplib.SMTPServerDisconnected):
+        return True
+    return isinstance(exc, OSError) and not isinstance(exc, smtplib.SMTPException)
+
+
+def one_line(value: str) -> str:
+    """A header is one line, whatever a name contains: every run of whitespace, CR and LF included, is one space."""
+    return " ".join(value.split())
+
+
+def subject_line(subject: str) -> str:
+    """The subject as a reader will see it, on one line, with nothing left that decodes into a second line.
+
+    RFC 2047 encoded words ("=?utf-8?b?…?=") in a name are decoded by every mail reader, so they are decoded
+    here (again, until nothing changes) and the result flattened: an encoded CR/LF cannot become a header.
+    """
+    value = one_line(subject)
+    for _ in range(8):
+        probe = EmailMessage()
+        probe["Subject"] = value
+        decoded = one_line(str(probe["Subject"]))
+        if decoded == value:
+            return value
+        value = decoded
+    return value.replace("=?", "= ?")  # still changing: make sure nothing in it reads as an encoded word
+
+
 def build(to: str, subject: str, body: str) -> EmailMessage:
     message = EmailMessage()
-    message["From"] = current_app.config["MAIL_DEFAULT_SENDER"]
-    message["To"] = to
-    message["Subject"] = " ".join(subject.split())  # a header is one line, whatever a name contains
+    message["From"] = one_line(current_app.config["MAIL_DEFAULT_SENDER"])
+    message["To"] = one_line(to)
+    message["Subject"] = subject_line(subject)
     message.set_content(body)
     return message
 
@@ -49,7 +79,7 @@ def queue(session: Session, message: EmailMessage, *, dedupe_key: str | None = N
         dedupe_key=dedupe_key,
         sender=str(message["From"]),
         recipient=str(message["To"]),
-        subject=str(message["Subject"]),
+        subject=subject_line(str(message["Subject"] or "")),
         body=str(message.get_content()),
     )
     if dedupe_key is not None:
@@ -86,13 +116,13 @@ def discard(session: Session) -> None:
     session.flush()
 
 
-def as_email(row: OutboxMessage) -> EmailMessage:
+def as_email(row: OutboxMessage | Leased) -> EmailMessage:
     """The stored row as the message it was queued as, with its own Message-ID."""
     message = EmailMessage()
-    message["From"] = row.sender
-    message["To"] = row.recipient
-    message["Subject"] = row.subject
-    message["Message-ID"] = row.message_id
+    message["From"] = one_line(row.sender)
+    message["To"] = one_line(row.recipient)
+    message["Subject"] = subject_line(row.subject)
+    message["Message-ID"] = one_line(row.message_id)
     message.set_content(row.body)
     return message
 

@@ -13,7 +13,7 @@ from dealflow.auth.account_routes import security_key, settings_page
 from dealflow.auth.forms import ButtonForm, DeleteAccountForm, show_account_error
 from dealflow.auth.services import AccountError
 from dealflow.auth.sessions import signed_in_user
-from dealflow.extensions import db, limiter
+from dealflow.extensions import db, file_store, limiter
 from dealflow.privacy import services
 
 bp = Blueprint("privacy", __name__)
@@ -46,12 +46,14 @@ def delete_account() -> str | Response:
     delete_form = DeleteAccountForm()
     if delete_form.validate_on_submit():
         try:
-            services.delete_account(user, password=delete_form.password.data or "", ip=request.remote_addr)
+            keys = services.delete_account(user, password=delete_form.password.data or "", ip=request.remote_addr)
         except AccountError as exc:
             db.session.rollback()
             show_account_error(delete_form, exc, fallback="password")
         else:
             db.session.commit()
+            for key in keys:  # only once the rows are gone for good: a rollback keeps both
+                file_store.delete(key)
             logout_user()
             flash(_("Your account is deleted. Thank you for using Dealflow."), "info")
             return redirect(url_for("main.index"))

@@ -40,14 +40,25 @@ class OutsideHubScope(StartupError):
         )
 
 
+def region_under_review(startup: Startup) -> str | None:
+    """The region a decision is about: the one submitted changes propose, else the listing's own."""
+    revision = startups.open_revision(startup) if startup.status == "approved" else None
+    if revision is not None and revision.status == "submitted":
+        proposed = (revision.data or {}).get("region_code")
+        if isinstance(proposed, str) and proposed:
+            return proposed
+    return startup.region_code
+
+
 def may_decide(reviewer: User, startup: Startup) -> bool:
-    """Admins decide anything; hub staff only the submissions from the regions their hub serves."""
+    """Admins decide anything; hub staff only the submissions from (or moving to) the regions their hub serves."""
     if reviewer.role == Role.ADMIN:
         return True
-    if reviewer.role != Role.HUB_STAFF or reviewer.hub_id is None or startup.region_code is None:
+    region = region_under_review(startup)
+    if reviewer.role != Role.HUB_STAFF or reviewer.hub_id is None or region is None:
         return False
     served = select(hub_region.c.hub_id).where(
-        hub_region.c.hub_id == reviewer.hub_id, hub_region.c.region_code == startup.region_code
+        hub_region.c.hub_id == reviewer.hub_id, hub_region.c.region_code == region
     )
     return db.session.scalar(served) is not None
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import shutil
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -31,10 +31,28 @@ CHROMIUM_ARGS = [
 ]
 
 
+def closing_when_dropped(app: Flask) -> Callable[[dict[str, Any], Any], Iterator[bytes]]:
+    """The app's responses, closed even when the browser drops the connection mid-file.
+
+    Werkzeug's development server closes a response only after sending all of it; a logo cut off by a page
+    change kept its file open until the garbage collector found it, and the ResourceWarning failed a test.
+    """
+
+    def serve(environ: dict[str, Any], start_response: Any) -> Iterator[bytes]:
+        body = app(environ, start_response)
+        try:
+            yield from body
+        finally:
+            if hasattr(body, "close"):
+                body.close()
+
+    return serve
+
+
 class LiveServer:
     def __init__(self, app: Flask) -> None:
         self.app = app
-        self.server = make_server("127.0.0.1", 0, app, threaded=True)
+        self.server = make_server("127.0.0.1", 0, closing_when_dropped(app), threaded=True)  # type: ignore[arg-type]
         self.url = f"http://127.0.0.1:{self.server.server_port}"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 

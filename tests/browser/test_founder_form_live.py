@@ -10,6 +10,7 @@ from playwright.sync_api import Browser, ConsoleMessage, Page, expect
 from dealflow import demo
 from tests.browser.conftest import LiveServer
 from tests.browser.test_founder_journey import register_founder
+from tests.test_email import Inbox
 
 pytestmark = pytest.mark.browser
 
@@ -26,9 +27,11 @@ def collect_errors(page: Page) -> list[str]:
     return errors
 
 
-def test_counters_progress_and_preview_follow_the_typing(page: Page, live_server: LiveServer) -> None:
+def test_counters_progress_and_preview_follow_the_typing(
+    page: Page, live_server: LiveServer, live_inbox: Inbox
+) -> None:
     errors = collect_errors(page)
-    register_founder(page, "dana@kyzylorda.kz")
+    register_founder(page, "dana@kyzylorda.kz", live_inbox)
     page.goto("/founder/startups/new")
     progress = page.locator("#progress-label")
     expect(progress).to_have_text("0 of 7 sections complete")

@@ -49,6 +49,7 @@ def test_register_log_in_switch_language_log_out(page: Page, live_server: LiveSe
     expect(page.get_by_role("heading", name="Менің стартаптарым")).to_be_visible()
     page.locator("footer").get_by_role("button", name="Русский").click()  # works without JavaScript too
     expect(page.locator("html")).to_have_attribute("lang", "ru")
+    page.wait_for_load_state("load")  # the menu opens once Bootstrap's script has run on the new page
 
     page.get_by_role("button", name="Zhanna Kyzylorda").click()
     page.locator("form[action='/logout'] button").click()
