@@ -6,7 +6,9 @@ and refuses to start without them.
 
 from __future__ import annotations
 
+import base64
 import os
+import secrets
 from datetime import timedelta
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -168,8 +170,19 @@ class BaseConfig:
     BILLING_GRACE_DAYS = 7
     FREE_INTRO_REQUESTS_PER_MONTH = 3
 
+    # The evidence ledger's checkpoints: signed with LEDGER_SIGNING_KEY (an Ed25519 key as a C2SP note
+    # signer key "PRIVATE+KEY+<origin>+<id>+<base64>", or a base64 32-byte seed named LEDGER_ORIGIN).
+    # Development and tests keep a generated one in LEDGER_SIGNING_KEY_FILE; production needs the setting.
+    LEDGER_ORIGIN = "dealflow.kz/evidence"
+    LEDGER_SIGNING_KEY: str | None = None
+    LEDGER_SIGNING_KEY_FILE: str | None = None
+    LEDGER_CHECKPOINT_SECONDS = 5  # a new checkpoint at most this often, and only once the tree grew
+
     def __init__(self, instance_path: str) -> None:
         self.INSTANCE_PATH = instance_path
+        self.LEDGER_ORIGIN = os.environ.get("LEDGER_ORIGIN") or self.LEDGER_ORIGIN
+        self.LEDGER_SIGNING_KEY = os.environ.get("LEDGER_SIGNING_KEY") or None
+        self.LEDGER_CHECKPOINT_SECONDS = _env_int("LEDGER_CHECKPOINT_SECONDS", self.LEDGER_CHECKPOINT_SECONDS)
         self.UPLOAD_FOLDER = os.environ.get("UPLOAD_FOLDER") or str(Path(instance_path) / "uploads")
         # The open data's aggregate files, written once per ledger head and shared by all workers.
         self.OPEN_DATA_FOLDER = os.environ.get("OPEN_DATA_FOLDER") or str(Path(instance_path) / "open-data")
@@ -256,6 +269,9 @@ class DevelopmentConfig(BaseConfig):
             self.SITE_URL = f"http://127.0.0.1:{_env_int('PORT', 5000)}"
         default_db = "sqlite:///" + str(Path(instance_path) / "dealflow.db")
         self.SQLALCHEMY_DATABASE_URI = normalise_database_url(os.environ.get("DATABASE_URL") or default_db)
+        self.LEDGER_SIGNING_KEY_FILE = str(
+            Path(instance_path) / "ledger-signing-key"
+        )  # generated once, never committed
 
 
 class TestingConfig(BaseConfig):
@@ -281,6 +297,8 @@ class TestingConfig(BaseConfig):
         self.STRIPE_JS_URL = "http://127.0.0.1:9/js.stripe.com/v3/"
         self.STRIPE_MAX_NETWORK_RETRIES = 0  # a stopped local Stripe server fails at once
         self.STRIPE_TIMEOUT_SECONDS = 5
+        # A fresh key for each test session's app (never a file, never a real key).
+        self.LEDGER_SIGNING_KEY = base64.b64encode(secrets.token_bytes(32)).decode()
 
 
 class ProductionConfig(BaseConfig):
@@ -306,6 +324,11 @@ class ProductionConfig(BaseConfig):
             if problem:
                 raise ConfigError(problem)
         self.SECRET_KEY = secret
+        if not self.LEDGER_SIGNING_KEY:
+            raise ConfigError(
+                "LEDGER_SIGNING_KEY is not set: production refuses to sign the evidence ledger with a made-up key "
+                "(make one with `flask ledger keygen`)"
+            )
         self.SQLALCHEMY_DATABASE_URI = normalise_database_url(os.environ["DATABASE_URL"])
         self.TRUSTED_PROXIES = _env_int("TRUSTED_PROXIES", 1)
         if self.STRIPE_SECRET_KEY and not self.STRIPE_WEBHOOK_SECRET:

@@ -15,6 +15,7 @@ from dealflow.admin.routes import bp as admin_bp
 from dealflow.auth import sessions
 from dealflow.auth.routes import bp as auth_bp
 from dealflow.billing.routes import bp as billing_bp
+from dealflow.evidence.log_routes import bp as ledger_log_bp
 from dealflow.evidence.routes import bp as evidence_bp
 from dealflow.extensions import babel, csrf, db, file_store, limiter, login_manager, migrate
 from dealflow.investors.listing import register_listing_events
@@ -87,6 +88,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(investors_bp)
     app.register_blueprint(matches_bp)
     app.register_blueprint(evidence_bp, url_prefix="/evidence")
+    app.register_blueprint(ledger_log_bp, url_prefix="/evidence")
     app.register_blueprint(review_bp, url_prefix="/review")
     app.register_blueprint(admin_bp, url_prefix="/admin")
     app.register_blueprint(billing_bp, url_prefix="/billing")

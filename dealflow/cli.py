@@ -14,7 +14,7 @@ from dealflow.auth import services as accounts
 from dealflow.billing import errors as billing_errors
 from dealflow.billing import gateway as billing_gateway
 from dealflow.billing import subscriptions as billing_subscriptions
-from dealflow.evidence import ledger
+from dealflow.evidence import checkpoints, opendata, signing, verification
 from dealflow.extensions import db
 from dealflow.investors import services as investor_services
 from dealflow.jobs.cli import worker_command
@@ -101,14 +101,16 @@ def send_alerts_command() -> None:
     click.echo(f"Sent {emails} alert emails listing {startups} startups.")
 
 
-ledger_cli = AppGroup("ledger", help="The evidence ledger: verify its hash chain, export the open data.")
+ledger_cli = AppGroup(
+    "ledger", help="The evidence ledger: verify it, sign checkpoints, register witnesses, export the open data."
+)
 
 
 @ledger_cli.command("verify")
 @click.pass_context
 def verify_ledger_command(ctx: click.Context) -> None:
-    """Recompute the chain and the rollups in one snapshot: exit 0, or 1 naming the first broken row."""
-    report = ledger.verify_ledger()
+    """Recompute chain, tree, checkpoints, time order and rollups in one snapshot: exit 0, or 1 naming what broke."""
+    report = verification.verify_ledger()
     for line in report.lines():
         click.echo(line)
     if not report.ok:
@@ -119,11 +121,50 @@ def verify_ledger_command(ctx: click.Context) -> None:
 @click.option("--out", required=True, type=click.Path(file_okay=False, path_type=Path), help="Directory to write to.")
 def export_ledger_command(out: Path) -> None:
     """Write the open data (events with hashes, suppressed aggregates, head) and verify.py to a directory."""
-    head = ledger.export_open_data(out)
+    head = opendata.export_open_data(out)
     audit.record("ledger.export", actor=None, details={"events": head.event_count, "head_hash": head.head_hash})
     db.session.commit()
     click.echo(f"Exported {head.event_count} events (head hash {head.head_hash}) to {out}")
     click.echo(f"Check them with: python3 {out / 'verify.py'}")
+
+
+@ledger_cli.command("checkpoint")
+@click.option("--if-due", is_flag=True, help="Only if the tree grew and the last one is old enough (for cron).")
+def checkpoint_command(if_due: bool) -> None:
+    """Sign a checkpoint of the tree as it is now, and print it (the periodic job calls issue_checkpoint_if_due)."""
+    checkpoint = checkpoints.issue_checkpoint_if_due() if if_due else checkpoints.issue_checkpoint()
+    db.session.commit()
+    if checkpoint is None:
+        click.echo("No checkpoint due: the tree has not grown, or the last one is recent.")
+        return
+    click.echo(checkpoint.note, nl=False)
+
+
+@ledger_cli.command("add-witness")
+@click.option("--name", required=True, help="The witness's key name, e.g. witness.example.org/dealflow.")
+@click.option("--key", "verifier_key", required=True, help="Its cosignature/v1 public key: name+id+base64.")
+def add_witness_command(name: str, verifier_key: str) -> None:
+    """Register a witness whose cosignatures the log accepts and the page shows."""
+    try:
+        witness = checkpoints.register_witness(name, verifier_key)
+    except checkpoints.CheckpointError as exc:
+        db.session.rollback()
+        raise click.ClickException(str(exc)) from exc
+    audit.record("ledger.witness_added", actor=None, details={"name": name, "key": verifier_key})
+    db.session.commit()
+    click.echo(f"Registered witness {witness.name}.")
+
+
+@ledger_cli.command("keygen")
+def keygen_command() -> None:
+    """Print a new Ed25519 signing key for LEDGER_SIGNING_KEY (keep it secret; never commit it)."""
+    click.echo(signing.new_signer_key_text(current_app.config["LEDGER_ORIGIN"]))
+
+
+@ledger_cli.command("public-key")
+def public_key_command() -> None:
+    """Print the log's public key (the C2SP verifier key the README and the page show)."""
+    click.echo(signing.log_key().verifier_key)
 
 
 billing_cli = AppGroup("billing", help="Stripe billing.")

@@ -31,6 +31,7 @@ from dealflow.demo_texts import (
     REPLIES,
     SECTOR_TAGLINES,
 )
+from dealflow.evidence import ledger
 from dealflow.extensions import db
 from dealflow.matches import services as matches
 from dealflow.models import (
@@ -298,7 +299,23 @@ def _reviewer_for(region_code: str, hubs: dict[str, Hub], users: dict[str, User]
     return users[DEMO_USERS[0].email]
 
 
-def _seed_startups(report: SeedReport, users: dict[str, User], hubs: dict[str, Hub]) -> None:
+Action = tuple[datetime, int, Callable[[datetime], None]]
+
+
+def _step(plan: list[Action], at: datetime, action: Callable[[datetime], None]) -> None:
+    plan.append((at, len(plan), action))
+
+
+def _seed_startups(
+    report: SeedReport, users: dict[str, User], hubs: dict[str, Hub]
+) -> tuple[list[Action], dict[int, datetime]]:
+    """New startups as drafts, and their reviews planned in time (with the day each will be listed).
+
+    The reviews are ledger events (startups submitted and approved) and the ledger's time never goes
+    back, so they run later in one timeline with the intros, oldest first.
+    """
+    timeline: list[Action] = []
+    listing: dict[int, datetime] = {}
     founders = [u for u in users.values() if u.role == Role.FOUNDER]
     now = utcnow()
     sectors = list(SECTOR_PROFILES)
@@ -327,29 +344,64 @@ def _seed_startups(report: SeedReport, users: dict[str, User], hubs: dict[str, H
             if status == StartupStatus.SUBMITTED:  # the queue holds recent work, some of it overdue
                 submitted = now - timedelta(days=1 + index % 11)
             decided = submitted + timedelta(days=1 + index % 9)
-            if status != StartupStatus.DRAFT:
-                services.submit_for_review(startup, actor=owner, at=submitted)
-            if status in (StartupStatus.APPROVED, StartupStatus.ARCHIVED):
-                services.decide(startup, "approved", actor=reviewer, at=decided)
-            elif status.value in DECISION_COMMENTS:
-                comment = DECISION_COMMENTS[status.value][_language_of(owner)]  # in the founder's language
-                services.decide(startup, status.value, actor=reviewer, comment=comment, at=decided)
-            if status == StartupStatus.ARCHIVED:
-                services.change_status(startup, StartupStatus.ARCHIVED, actor=owner, at=decided + timedelta(days=30))
-            last_change = {StartupStatus.DRAFT: created, StartupStatus.SUBMITTED: submitted}
-            startup.updated_at = last_change.get(status, decided)
+            _plan_review(timeline, startup, status, owner, reviewer, submitted, decided)
+            if status == StartupStatus.APPROVED:
+                listing[startup.id] = decided
             if status == StartupStatus.APPROVED and owner is founders[0] and r == 0:
-                # One listed startup with changes waiting for review, to show revisions.
-                listed = Profile.of(startup)
-                revised = listed.replace(
-                    tagline=f"{listed.tagline}{MOBILE_APP[original_language(index)]}",
-                    tagline_ru=listed.tagline_ru and f"{listed.tagline_ru}{MOBILE_APP['ru']}",
-                    tagline_kk=listed.tagline_kk and f"{listed.tagline_kk}{MOBILE_APP['kk']}",
-                )
-                services.save_profile(startup, revised, actor=owner)
-                services.submit_for_review(startup, actor=owner, at=now - timedelta(days=2))
+                _step(timeline, now - timedelta(days=2), _revise(startup, owner, index))
             report.created["startups"] += 1
     db.session.flush()
+    return timeline, listing
+
+
+def _plan_review(
+    timeline: list[Action],
+    startup: Startup,
+    status: StartupStatus,
+    owner: User,
+    reviewer: User,
+    submitted: datetime,
+    decided: datetime,
+) -> None:
+    """A new startup's way to its demo status: submitted, decided, perhaps archived, each at its own time."""
+
+    def submit(at: datetime) -> None:
+        services.submit_for_review(startup, actor=owner, at=at)
+        startup.updated_at = at
+
+    def decide(at: datetime) -> None:
+        if status in (StartupStatus.APPROVED, StartupStatus.ARCHIVED):
+            services.decide(startup, "approved", actor=reviewer, at=at)
+        else:
+            comment = DECISION_COMMENTS[status.value][_language_of(owner)]  # in the founder's language
+            services.decide(startup, status.value, actor=reviewer, comment=comment, at=at)
+        startup.updated_at = at
+
+    def archive(at: datetime) -> None:
+        services.change_status(startup, StartupStatus.ARCHIVED, actor=owner, at=at)
+
+    if status != StartupStatus.DRAFT:
+        _step(timeline, submitted, submit)
+    if status in (StartupStatus.APPROVED, StartupStatus.ARCHIVED) or status.value in DECISION_COMMENTS:
+        _step(timeline, decided, decide)
+    if status == StartupStatus.ARCHIVED:
+        _step(timeline, decided + timedelta(days=30), archive)
+
+
+def _revise(startup: Startup, owner: User, index: int) -> Callable[[datetime], None]:
+    """One listed startup with changes waiting for review, to show revisions."""
+
+    def revise(at: datetime) -> None:
+        listed = Profile.of(startup)
+        revised = listed.replace(
+            tagline=f"{listed.tagline}{MOBILE_APP[original_language(index)]}",
+            tagline_ru=listed.tagline_ru and f"{listed.tagline_ru}{MOBILE_APP['ru']}",
+            tagline_kk=listed.tagline_kk and f"{listed.tagline_kk}{MOBILE_APP['kk']}",
+        )
+        services.save_profile(startup, revised, actor=owner)
+        services.submit_for_review(startup, actor=owner, at=at)
+
+    return revise
 
 
 # email: (kind, organisation, country, ticket min, ticket max, sectors, stages, regional mandate)
@@ -453,12 +505,10 @@ def _seed_more_investors(report: SeedReport, users: dict[str, User]) -> list[Use
     return investors
 
 
-Action = tuple[datetime, int, Callable[[datetime], None]]
-
-
-def _plan_intro(rng: random.Random, investor: User, startup: Startup, now: datetime, plan: list[Action]) -> None:
+def _plan_intro(
+    rng: random.Random, investor: User, startup: Startup, listed_at: datetime, now: datetime, plan: list[Action]
+) -> None:
     """Schedule one intro and what follows it, each step at its own time in the past."""
-    listed_at = startup.decided_at or startup.created_at
     days_listed = (now - listed_at).days
     if days_listed < 4:
         return
@@ -518,17 +568,23 @@ def _plan_deal(
     if rng.random() > 0.7:
         return
     amount = Decimal(rng.choice([25, 50, 75, 100, 150, 250, 400, 600])) * 1000
-    step(closed, lambda at: _close(investor, holder, amount, at))
+    publish = rng.random() < 0.8  # most demo deals agree to publish their amount; the rest stay committed
+    step(closed, lambda at: _close(investor, holder, amount, at, publish))
     confirm = closed + timedelta(days=rng.uniform(1, 5))
     if rng.random() < 0.9:
-        step(confirm, lambda at: matches.decide_close(startup.owner, holder["close"], confirmed=True, at=at))
+        step(
+            confirm,
+            lambda at: matches.decide_close(
+                startup.owner, holder["close"], confirmed=True, publish_amount=publish, at=at
+            ),
+        )
 
 
 def _progress(user: User, intro: IntroRequest, kind: ProgressKind, at: datetime) -> None:
     matches.log_progress(user, intro, kind, occurred_on=at.date(), note=None, at=at)
 
 
-def _close(investor: User, holder: dict[str, Any], amount: Decimal, at: datetime) -> None:
+def _close(investor: User, holder: dict[str, Any], amount: Decimal, at: datetime, publish: bool) -> None:
     progress = matches.log_progress(
         investor,
         holder["intro"],
@@ -538,29 +594,43 @@ def _close(investor: User, holder: dict[str, Any], amount: Decimal, at: datetime
         amount=amount,
         currency=Currency.USD,
         instrument=Instrument.EQUITY,
+        publish_amount=publish,
         at=at,
     )
     holder["close"] = progress
 
 
-def _seed_intros(report: SeedReport, investors: list[User]) -> None:
-    """Intros to every listed startup over the past 18 months, busier in Astana and Almaty, run in time order."""
+def _run_in_time_order(plan: list[Action]) -> None:
+    """Each planned step at its own time, oldest first, so the ledger's events come in the order they happened."""
+    for at, _order, action in sorted(plan, key=lambda item: (item[0], item[1])):
+        with ledger.simulated_clock(at):
+            action(at)
+
+
+def _seed_intros(
+    report: SeedReport, investors: list[User], timeline: list[Action], listing: dict[int, datetime]
+) -> None:
+    """Intros to every listed startup over the past 18 months, busier in Astana and Almaty, run in time order.
+
+    The new startups' reviews (`timeline`, listed on the days in `listing`) run in the same timeline.
+    """
     if db.session.scalar(select(IntroRequest.id).limit(1)) is not None:
+        _run_in_time_order(timeline)
         report.kept["intros"] = len(db.session.scalars(select(IntroRequest.id)).all())
         return
     rng = random.Random(2026)  # noqa: S311 -- the same demo every time, nothing secret
     now = utcnow()
     listed = db.session.scalars(
-        select(Startup).where(Startup.status == StartupStatus.APPROVED).order_by(Startup.id)
+        select(Startup).where((Startup.status == StartupStatus.APPROVED) | Startup.id.in_(listing)).order_by(Startup.id)
     ).all()
-    plan: list[Action] = []
+    plan: list[Action] = list(timeline)
     for startup in listed:
         busy = 0.85 if startup.region_code in ("KZ-71", "KZ-75") else 0.5
+        listed_at = listing.get(startup.id) or startup.decided_at or startup.created_at
         for investor in investors:
             if rng.random() < busy:
-                _plan_intro(rng, investor, startup, now, plan)
-    for at, _order, action in sorted(plan, key=lambda item: (item[0], item[1])):
-        action(at)
+                _plan_intro(rng, investor, startup, listed_at, now, plan)
+    _run_in_time_order(plan)
     report.created["intros"] = len(db.session.scalars(select(IntroRequest.id)).all())
     pending = db.session.scalar(select(IntroRequest.id).where(IntroRequest.status == IntroStatus.PENDING).limit(1))
     if pending is None and listed:  # a founder's inbox always shows one request to answer
@@ -582,9 +652,9 @@ def seed_demo() -> SeedReport:
     hubs = _seed_hubs(report)
     users = _seed_users(report, hubs)
     _verify_demo_investors(users)
-    _seed_startups(report, users, hubs)
+    timeline, listing = _seed_startups(report, users, hubs)
     investors = _seed_more_investors(report, users)
-    _seed_intros(report, investors)
+    _seed_intros(report, investors, timeline, listing)
     mail.discard(db.session())  # the demo's submissions and intros notify in the app, not by email
     return report
 

@@ -25,9 +25,12 @@ def production_env(monkeypatch: pytest.MonkeyPatch, app: Flask) -> None:
     monkeypatch.setenv("REDIS_URL", "redis://127.0.0.1:6379/0")
     monkeypatch.setenv("SITE_URL", "https://dealflow.example")
     monkeypatch.setenv("MAIL_SERVER", "127.0.0.1")
+    monkeypatch.setenv("LEDGER_SIGNING_KEY", "A" * 43 + "=")
 
 
-@pytest.mark.parametrize("missing", ["SECRET_KEY", "DATABASE_URL", "REDIS_URL", "SITE_URL", "MAIL_SERVER"])
+@pytest.mark.parametrize(
+    "missing", ["SECRET_KEY", "DATABASE_URL", "REDIS_URL", "SITE_URL", "MAIL_SERVER", "LEDGER_SIGNING_KEY"]
+)
 def test_production_refuses_to_start_without_a_secret(
     production_env: None, monkeypatch: pytest.MonkeyPatch, missing: str
 ) -> None:

@@ -14,7 +14,7 @@ import redis
 from flask import Flask
 from sqlalchemy import select
 
-from dealflow.evidence import ledger, open_data_files
+from dealflow.evidence import checkpoints, ledger, open_data_files
 from dealflow.extensions import db, file_store
 from dealflow.investors import services as investor_services
 from dealflow.investors.queries import DiscoveryQuery
@@ -38,7 +38,14 @@ def runs_at(task: Any, moment: datetime) -> bool:
 
 def test_the_schedule_sweeps_every_minute_alerts_hourly_prunes_daily(app: Flask) -> None:
     jobs = periodic(app)
-    assert set(jobs) == {"sweep_outbox", "send_alerts", "prune_uploads", "refresh_open_data", "purge_sent_mail"}
+    assert set(jobs) == {
+        "sweep_outbox",
+        "send_alerts",
+        "prune_uploads",
+        "refresh_open_data",
+        "purge_sent_mail",
+        "issue_checkpoint",
+    }
     day = datetime(2027, 3, 14)
     minutes = [day + timedelta(minutes=m) for m in range(24 * 60)]
     assert sum(runs_at(jobs["sweep_outbox"], m) for m in minutes) == 24 * 60
@@ -46,6 +53,15 @@ def test_the_schedule_sweeps_every_minute_alerts_hourly_prunes_daily(app: Flask)
     assert [m.strftime("%H:%M") for m in minutes if runs_at(jobs["prune_uploads"], m)] == ["21:20"]  # 02:20 Almaty
     assert sum(runs_at(jobs["refresh_open_data"], m) for m in minutes) == 24 * 4
     assert [m.strftime("%H:%M") for m in minutes if runs_at(jobs["purge_sent_mail"], m)] == ["21:40"]
+    assert sum(runs_at(jobs["issue_checkpoint"], m) for m in minutes) == 24 * 60
+
+
+def test_the_checkpoint_job_signs_a_grown_tree_once(app: Flask) -> None:
+    match()  # two ledger events: the request and the acceptance
+    size = tasks._checkpoint_size()
+    assert size == checkpoints.latest_checkpoint().tree_size  # type: ignore[union-attr]
+    assert size >= 2
+    assert tasks._checkpoint_size() == 0  # nothing new since: no second checkpoint
 
 
 def test_the_queue_is_chosen_by_its_url(tmp_path: Path) -> None:

@@ -20,7 +20,8 @@ from flask import Flask
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import DatabaseError
 
-from dealflow.evidence import ledger
+from dealflow.demo import seed_demo
+from dealflow.evidence import checkpoints, encoding, ledger, rollups, verification
 from dealflow.evidence.counters import month_of
 from dealflow.extensions import db
 from dealflow.models import (
@@ -32,7 +33,6 @@ from dealflow.models import (
     LedgerSlice,
     MatchEvent,
     MatchEventLink,
-    StartupFunnel,
     StartupStatus,
 )
 from tests.conftest import TestDatabase, make_app
@@ -61,13 +61,13 @@ def test_the_canonical_encoding_is_the_documented_one() -> None:
         "investor_kind": "angel",
         "amount_usd": None,
     }
-    encoded = ledger.canonical_bytes(fields, ledger.GENESIS_HASH)
+    encoded = encoding.canonical_bytes(fields, encoding.GENESIS_HASH)
     assert encoded.startswith(b'{"amount_usd":null,"event_id":"0f0f')
     assert b" " not in encoded
     assert b'"is_foreign":true,"is_main_hub":false,"kind":"intro_accepted"' in encoded
     tail = b'","region_code":"KZ-43","sector_code":"agritech","seq":1,"stage_code":"seed"}'
     assert encoded.endswith(b'"prev_hash":"' + b"0" * 64 + tail)
-    assert ledger.event_hash(fields, ledger.GENESIS_HASH) == hashlib.sha256(encoded).hexdigest()
+    assert encoding.event_hash(fields, encoding.GENESIS_HASH) == hashlib.sha256(encoded).hexdigest()
 
 
 def test_each_event_holds_snapshots_and_is_chained_to_the_one_before() -> None:
@@ -85,7 +85,7 @@ def test_each_event_holds_snapshots_and_is_chained_to_the_one_before() -> None:
     )
     assert (first.investor_country, first.is_foreign, first.investor_kind) == ("DE", True, "vc_fund")
     assert third.amount_usd == Decimal("250000.50")
-    assert first.prev_hash == ledger.GENESIS_HASH
+    assert first.prev_hash == encoding.GENESIS_HASH
     assert second.prev_hash == first.hash
     assert third.prev_hash == second.hash
     assert len({e.event_id for e in (first, second, third)}) == 3
@@ -95,7 +95,7 @@ def test_each_event_holds_snapshots_and_is_chained_to_the_one_before() -> None:
     assert (head.event_count, head.head_hash) == (3, third.hash)
     links = db.session.scalars(select(MatchEventLink).order_by(MatchEventLink.event_seq)).all()
     assert [(link.startup_id, link.investor_id) for link in links] == [(startup.id, investor.id)] * 3
-    report = ledger.verify_chain()
+    report = verification.verify_chain()
     assert report.ok
     assert (report.event_count, report.head_hash) == (3, third.hash)
 
@@ -106,7 +106,7 @@ def test_later_profile_edits_do_not_change_recorded_events() -> None:
     startup.region_code = "KZ-71"
     db.session.flush()
     assert {e.region_code for e in events()} == {"KZ-61"}
-    assert ledger.verify_chain().ok
+    assert verification.verify_chain().ok
 
 
 @pytest.mark.parametrize(
@@ -123,7 +123,7 @@ def test_the_database_refuses_to_change_or_delete_ledger_rows(statement: str) ->
     with pytest.raises(DatabaseError, match="append-only"), db.session.begin_nested():
         db.session.execute(text(statement))
     assert [e.region_code for e in events()] == ["KZ-43", "KZ-43"]
-    assert ledger.verify_chain().ok
+    assert verification.verify_chain().ok
 
 
 def drop_append_only_trigger() -> None:
@@ -171,14 +171,14 @@ def test_verify_checks_the_events_up_to_the_head_it_read_first() -> None:
         match(startup=listed(name=f"Before {n}"))
     head = ledger.current_head()
     match(startup=listed(name="Appended during the scan"))  # commits after the head was read
-    report = ledger.verify_chain(head)
+    report = verification.verify_chain(head)
     assert report.ok, report.lines()
     assert (report.event_count, report.head_hash) == (4, head.head_hash)
 
     third = events()[2]
     drop_append_only_trigger()
     db.session.execute(text("UPDATE match_event SET sector_code = 'fintech' WHERE seq = 3"))
-    broken = ledger.verify_chain(head)
+    broken = verification.verify_chain(head)
     assert (broken.broken_seq, broken.broken_event_id) == (3, third.event_id)
     assert "do not match its hash" in (broken.problem or "")
 
@@ -251,7 +251,7 @@ def test_every_append_adds_to_the_rollups_in_the_same_transaction() -> None:
     for e in events():
         key = (month_of(e.occurred_at), e.region_code, e.kind, "foreign" if e.is_foreign else "domestic", e.sector_code)
         raw[key] += 1
-        cents[key] += ledger.amount_cents(e.amount_usd)
+        cents[key] += rollups.amount_cents(e.amount_usd)
     rollup = {
         (r.month, r.region_code, r.kind, r.investor_origin, r.sector_code): (r.event_count, r.amount_usd_cents)
         for r in db.session.scalars(select(LedgerRollup))
@@ -269,16 +269,64 @@ def test_every_append_adds_to_the_rollups_in_the_same_transaction() -> None:
     assert total_cents == 100025 + 50000
 
 
-def test_the_status_machine_counts_the_funnel_once_per_startup() -> None:
+def test_the_status_machine_appends_the_funnel_to_the_ledger_once_per_startup() -> None:
     submitted = startup_in(StartupStatus.SUBMITTED)
     approved = startup_in(StartupStatus.APPROVED)
     startup_in(StartupStatus.DRAFT)
+    events = db.session.scalars(select(MatchEvent).where(MatchEvent.kind.like("startup_%"))).all()
+    assert sorted((e.kind, e.region_code, e.investor_country, e.amount_usd) for e in events) == [
+        ("startup_approved", "KZ-43", None, None),
+        ("startup_submitted", "KZ-43", None, None),
+        ("startup_submitted", "KZ-43", None, None),
+    ]
     rows = {
-        (f.region_code, f.step): f.startup_count
-        for f in db.session.scalars(select(StartupFunnel).where(StartupFunnel.region_code == "KZ-43"))
+        (sl.kind, sl.value): sl.event_count
+        for sl in db.session.scalars(select(LedgerSlice).where(LedgerSlice.dimension == "region"))
     }
-    assert rows == {("KZ-43", "submitted"): 2, ("KZ-43", "approved"): 1}
+    assert rows == {("startup_submitted", "KZ-43"): 2, ("startup_approved", "KZ-43"): 1}
+    origins = {sl.value for sl in db.session.scalars(select(LedgerSlice).where(LedgerSlice.dimension == "origin"))}
+    assert origins == {""}  # no investor: neither domestic nor foreign
     assert submitted.region_code == approved.region_code == "KZ-43"
+    assert verification.verify_ledger().ok  # the rollups the verifier rebuilds count them the same way
+
+
+def test_a_startup_step_is_a_minimal_leaf_that_the_shipped_verifier_accepts(runner: Any, tmp_path: Path) -> None:
+    startup_in(StartupStatus.APPROVED)  # submitted, then approved: two events without an investor
+    investor = ready_investor(country="GB")
+    match(investor, listed(region_code="KZ-10"))
+    steps = db.session.scalars(select(MatchEvent).where(MatchEvent.kind.like("startup_%")).order_by(MatchEvent.seq))
+    leaves = [encoding.leaf_fields(e) for e in steps]
+    assert [(leaf["kind"], leaf["is_foreign"], leaf["amount_usd"]) for leaf in leaves] == [
+        ("startup_submitted", None, None),
+        ("startup_approved", None, None),
+    ]
+    assert set(leaves[0]) == set(encoding.V2_LEAF_FIELDS)  # day, kind, region, hub, sector: no stage, no investor
+    assert leaves[0]["region_code"] == "KZ-43"
+    assert leaves[0]["sector_code"]
+    assert db.session.scalar(select(func.count()).select_from(MatchEventLink)) == 2  # the match's events only
+    assert verification.verify_ledger().ok
+
+    out = tmp_path / "open-data"
+    result = runner.invoke(args=["ledger", "export", "--out", str(out)])
+    assert result.exit_code == 0, (result.output, result.exception)
+    with (out / "events.csv").open(encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    assert [(r["kind"], r["is_foreign"]) for r in rows] == [
+        ("startup_submitted", ""),
+        ("startup_approved", ""),
+        ("intro_requested", "true"),
+        ("intro_accepted", "true"),
+    ]
+    for args in ((), (str(out / "events.csv"),)):
+        ok = run_verifier(out, *args)
+        assert ok.returncode == 0, ok.stdout + ok.stderr
+        assert "OK: 4 events" in ok.stdout
+        assert "Tree: 5 leaves" in ok.stdout
+    funnel = json.loads((out / "funnel.json").read_text(encoding="utf-8"))
+    assert [(f["region_code"], f["step"], f["startups"]) for f in funnel] == [
+        ("KZ-43", "approved", "<3"),
+        ("KZ-43", "submitted", "<3"),
+    ]
 
 
 def run_verifier(directory: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -293,13 +341,14 @@ def test_the_export_holds_public_fields_only_and_its_verifier_needs_nothing_else
     close(intro, "77000")
     out = tmp_path / "open-data"
     result = runner.invoke(args=["ledger", "export", "--out", str(out)])
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == 0, (result.output, result.exception)
     assert {p.name for p in out.iterdir()} >= {
         "events.csv", "events.json", "rollup.csv", "slices.json", "funnel.csv", "head.json", "verify.py", "README.md",
+        "checkpoint.txt", "log-key.txt", "witness.py",
     }  # fmt: skip
     with (out / "events.csv").open(encoding="utf-8") as handle:
         rows = list(csv.DictReader(handle))
-    assert list(rows[0]) == list(ledger.EVENT_COLUMNS)
+    assert list(rows[0]) == list(encoding.EXPORT_COLUMNS)
     assert [r["kind"] for r in rows] == ["intro_requested", "intro_accepted", "investment_closed"]
     assert rows[2]["amount_usd"] == "77000.00"
     everything = "".join(p.read_text(encoding="utf-8") for p in out.iterdir() if p.suffix in (".csv", ".json"))
@@ -312,21 +361,23 @@ def test_the_export_holds_public_fields_only_and_its_verifier_needs_nothing_else
         ok = run_verifier(out, *args)
         assert ok.returncode == 0, ok.stdout + ok.stderr
         assert f"OK: 3 events, head hash {head['head_hash']}" in ok.stdout
+        assert "Tree: 4 leaves" in ok.stdout
+        assert "Checkpoint: signed by the log's key, and it names this tree." in ok.stdout
 
     (out / "events.csv").write_text(
         (out / "events.csv").read_text(encoding="utf-8").replace("77000.00", "7700000.00"), encoding="utf-8"
     )
     broken = run_verifier(out, str(out / "events.csv"))
     assert broken.returncode == 1
-    assert "BROKEN at event #3" in broken.stdout
+    assert "BROKEN: event #3 does not match its hash" in broken.stdout
     exported = (out / "events.json").read_text(encoding="utf-8")
     assert exported.count("\n") == 5  # "[", one line per event, "]"
     (out / "events.json").write_text(exported.replace('"77000.00"', '"77.00"'), encoding="utf-8")
-    assert "BROKEN at event #3" in run_verifier(out).stdout
+    assert "BROKEN: event #3 does not match its hash" in run_verifier(out).stdout
     records = json.loads(exported)
     records[0]["region_code"] = "KZ-71"
     (out / "events.json").write_text(json.dumps(records), encoding="utf-8")  # another layout of the same array
-    assert "BROKEN at event #1" in run_verifier(out).stdout
+    assert "BROKEN: event #1 does not match its hash" in run_verifier(out).stdout
     (out / "events.json").write_text(json.dumps(json.loads(exported), indent=2), encoding="utf-8")
     assert "OK: 3 events" in run_verifier(out).stdout
 
@@ -348,13 +399,14 @@ def race_app(test_databases: TestDatabase, tmp_path_factory: pytest.TempPathFact
 
 @pytest.mark.own_database
 def test_twenty_concurrent_appends_leave_one_valid_chain(race_app: Flask) -> None:
+    """Twenty appends and five checkpoint signings at once: one chain, one tree, every checkpoint a prefix of it."""
     with race_app.app_context():
         intro = match()
         db.session.commit()
         intro_id = intro.id
 
-    writers = 20
-    start = threading.Barrier(writers, timeout=30)
+    writers, signers = 20, 5
+    start = threading.Barrier(writers + signers, timeout=30)
     failures: list[BaseException] = []
 
     def append() -> None:
@@ -370,7 +422,18 @@ def test_twenty_concurrent_appends_leave_one_valid_chain(race_app: Flask) -> Non
                 failures.append(exc)
                 db.session.rollback()
 
+    def sign() -> None:
+        with race_app.test_request_context(method="POST"):
+            try:
+                start.wait()
+                checkpoints.issue_checkpoint()
+                db.session.commit()
+            except Exception as exc:  # reported by the assertion below
+                failures.append(exc)
+                db.session.rollback()
+
     threads = [threading.Thread(target=append) for _ in range(writers)]
+    threads += [threading.Thread(target=sign) for _ in range(signers)]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -378,11 +441,14 @@ def test_twenty_concurrent_appends_leave_one_valid_chain(race_app: Flask) -> Non
 
     assert failures == []
     with race_app.app_context():
-        report = ledger.verify_chain()
+        report = verification.verify_chain()
         assert report.ok, report
         assert report.event_count == 2 + writers
+        assert report.tree_size == 1 + 2 + writers  # the anchor leaf, then one leaf per event
+        assert 1 <= report.checkpoints <= signers
         chained = db.session.scalars(select(MatchEvent).order_by(MatchEvent.seq)).all()
         assert [e.seq for e in chained] == list(range(1, 2 + writers + 1))
+        assert [e.leaf_index for e in chained] == list(range(1, 2 + writers + 1))
         assert len({e.prev_hash for e in chained}) == len(chained)
         meetings = db.session.scalar(
             select(func.sum(LedgerSlice.event_count)).where(
@@ -426,11 +492,25 @@ def test_verify_reads_one_snapshot_while_events_are_appended(snapshot_app: Flask
         writer.join(timeout=30)
 
     with race_app.app_context():
-        report = ledger.verify_ledger(after_head=append_elsewhere)
+        report = verification.verify_ledger(after_head=append_elsewhere)
     assert appended == [3]
     assert report.ok, report.lines()  # under READ COMMITTED the rollups would already hold the third event
     assert (report.event_count, report.rollups_checked) == (2, True)
     with race_app.app_context():
-        again = ledger.verify_ledger()
+        again = verification.verify_ledger()
     assert again.ok, again.lines()
     assert again.event_count == 3
+
+
+def test_the_demo_reviews_its_startups_in_one_timeline_with_its_intros() -> None:
+    """Reviews are ledger events and the ledger's time never goes back: the demo's history still spans its months."""
+    seed_demo()
+    months = {
+        kind: {
+            (at.year, at.month)
+            for at in db.session.scalars(select(MatchEvent.occurred_at).where(MatchEvent.kind == kind))
+        }
+        for kind in ("startup_submitted", "startup_approved", "intro_requested")
+    }
+    assert all(len(spread) >= 12 for spread in months.values()), {k: len(v) for k, v in months.items()}
+    assert verification.verify_ledger().ok

@@ -1,7 +1,7 @@
 """Counters kept in the writer's transaction: one upsert adds to a row, creating it at zero if needed.
 
-Used for the ledger's rollups (under the ledger's lock) and for the startups' funnel (where
-the status machine moves); either way the dashboard reads these rows, never the raw events.
+Used for the ledger's rollups (under the ledger's lock), startups submitted and approved included
+(they are ledger events too); the dashboard reads these rows, never the raw events.
 """
 
 from __future__ import annotations
@@ -14,10 +14,7 @@ from sqlalchemy import Table
 from sqlalchemy.dialects import postgresql, sqlite
 
 from dealflow.extensions import db
-from dealflow.models import Base, StartupFunnel
-
-SUBMITTED = "submitted"
-APPROVED = "approved"
+from dealflow.models import Base
 
 
 def month_of(moment: datetime) -> date:
@@ -45,9 +42,3 @@ def add_to(model: type[Base], rows: Sequence[Mapping[str, Any]], counters: Seque
         set_={name: table.c[name] + statement.excluded[name] for name in counters},
     )
     db.session.execute(statement)
-
-
-def count_startup_step(region_code: str | None, step: str, at: datetime) -> None:
-    """One more startup first submitted, or approved, in this region and month (the funnel's first steps)."""
-    row = {"month": month_of(at), "region_code": region_code or "", "step": step, "startup_count": 1}
-    add_to(StartupFunnel, [row], ["startup_count"])

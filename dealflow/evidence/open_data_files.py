@@ -10,22 +10,25 @@ from pathlib import Path
 
 from flask import current_app
 
-from dealflow.evidence import ledger
+from dealflow.evidence import ledger, opendata
 
 FORMATS = ("csv", "json")
 
 
-def chunks(head: ledger.Head, dataset: ledger.Dataset, fmt: str) -> Iterator[str]:
-    """A dataset as of the head, as CSV or JSON text in pieces."""
-    records = dataset.records(ledger.OpenData(head))
-    return ledger.csv_chunks(dataset.columns, records) if fmt == "csv" else ledger.json_chunks(records)
+def chunks(
+    head: ledger.Head, dataset: opendata.Dataset, fmt: str, data: opendata.OpenData | None = None
+) -> Iterator[str]:
+    """A dataset as of the head, as CSV or JSON text in pieces (from `data` when it is already read)."""
+    records = dataset.records(data or opendata.OpenData(head))
+    return opendata.csv_chunks(dataset.columns, records) if fmt == "csv" else opendata.json_chunks(records)
 
 
-def aggregate_file(head: ledger.Head, dataset: ledger.Dataset, fmt: str) -> Path:
+def aggregate_file(head: ledger.Head, dataset: opendata.Dataset, fmt: str) -> Path:
     """An aggregate file as of this head, computed once (seconds at a million events) and then served from disk.
 
     The files of one head never change, so every worker and every later download shares them; those of
-    older heads are removed when a newer head is written.
+    older heads are removed when a newer head is written. Disclosure control runs once for all the
+    aggregate files of a head (they share it), so the first download writes them all.
     """
     root = Path(current_app.config["OPEN_DATA_FOLDER"])
     folder = root / f"{head.event_count}-{head.head_hash[:16]}"
@@ -33,9 +36,13 @@ def aggregate_file(head: ledger.Head, dataset: ledger.Dataset, fmt: str) -> Path
     if path.exists():
         return path
     folder.mkdir(parents=True, exist_ok=True)
-    with tempfile.NamedTemporaryFile("w", encoding="utf-8", newline="", dir=folder, delete=False) as handle:
-        handle.writelines(chunks(head, dataset, fmt))
-    os.replace(handle.name, path)  # atomic: a parallel download sees the old state or the whole file
+    data = opendata.OpenData(head)
+    for other in (d for d in opendata.DATASETS if d.name != "events"):
+        for other_fmt in FORMATS:
+            target = folder / f"{other.name}.{other_fmt}"
+            with tempfile.NamedTemporaryFile("w", encoding="utf-8", newline="", dir=folder, delete=False) as handle:
+                handle.writelines(chunks(head, other, other_fmt, data))
+            os.replace(handle.name, target)  # atomic: a parallel download sees the old state or the whole file
     remove_older_heads(root, head.event_count)
     return path
 
@@ -70,7 +77,7 @@ def refresh_aggregate_files() -> list[Path]:
     head = ledger.current_head()
     return [
         aggregate_file(head, dataset, fmt)
-        for dataset in ledger.DATASETS
+        for dataset in opendata.DATASETS
         if dataset.name != "events"  # streamed as read, never stored
         for fmt in FORMATS
     ]

@@ -17,9 +17,21 @@ month's matches and those of them outside the main hubs; a slice and the rollup 
 3. Money follows counts. A sum of money is hidden whenever its count is; a total sum is hidden
    whenever any sum it adds up is; and the same check then runs on the sums of money.
 
-The check follows sums one at a time (as subtraction does), not a full linear-programming audit.
-Figures of different periods (12 months, 3 months, a year, all time, each month in the files) are
-sums of the same months and are not checked against one another: the README says so.
+4. The exact check. Steps 2 and 3 follow sums one at a time, as subtraction does; then every group
+   of figures tied by sums is handed to a solver (`exact`, integer linear programming) with every
+   sum at once, the way a stranger with a solver would: a shown figure is exact, "<3" is 1 or 2,
+   "x" at least 1 (0 for money), an unpublished figure at least 0. Each count of 1 or 2 must still
+   be able to take another whole value (a "<3" both 1 and 2), and, reading the sums alone with every
+   figure not shown at least 0 (the markers not read), 0 or a value of 3 or more; a hidden sum of
+   money of a small count must be able to be 10% lower or higher. Where one is not, the smallest
+   figure shown nearest to it is hidden too, and the check runs again, until none is exposed. Whole
+   solutions that push all the small figures away from their values at once prove most of them safe;
+   the few left are asked about one by one.
+
+One release is one call of `protect()`: the files (every month) or the page for one period. Figures
+of different releases (12 months, 3 months, a year, all time on the page; each month in the files)
+are sums of the same months and are not checked against one another: the README and the page say
+what that leaves open.
 """
 
 from __future__ import annotations
@@ -29,13 +41,20 @@ from collections.abc import Hashable, Iterable
 from dataclasses import dataclass
 from enum import Enum
 
+from dealflow.evidence import exact, subtraction
+
 MIN_SHOWN = 3
 SUPPRESSED = "<3"  # a count of 1 or 2
 HIDDEN = "x"  # a figure hidden so that a small count cannot be worked out from the figures around it
 MAX_ROUNDS = 200  # bounds settle in a few rounds; this only guards against a pathological loop
 MAX_TRIALS = 12  # figures tried, nearest first, before simply hiding the nearest
+CERTIFY_ROUNDS = 4  # rounds of whole solutions before the figures they leave unproven are asked about one by one
+ASKED_ONE_BY_ONE = 8  # at most this many figures left unproven are asked about one by one, each round
+TOLERANCE = 1e-6  # the solver's whole numbers are floats
+MONEY_MARGIN = 0.1  # a hidden sum of money of a small count could be at least 10% lower or higher
 
 Key = Hashable
+Extent = tuple[float, float]
 Shown = int | str
 
 
@@ -171,44 +190,6 @@ class Disclosure:
         return components
 
 
-def _narrow_sum(total: int, parts: tuple[int, ...], low: list[float], high: list[float]) -> bool:
-    """One pass over one sum: the total from its parts, then each part from the total and the other parts.
-
-    Narrows low and high in place and says whether anything changed.
-    """
-    changed = False
-    low_sum, finite_high, open_ended = 0.0, 0.0, 0
-    for p in parts:
-        low_sum += low[p]
-        if high[p] == math.inf:
-            open_ended += 1
-        else:
-            finite_high += high[p]
-    high_sum = math.inf if open_ended else finite_high
-    if low_sum > low[total]:
-        low[total], changed = low_sum, True
-    if high_sum < high[total]:
-        high[total], changed = high_sum, True
-    t_low, t_high = low[total], high[total]
-    for p in parts:
-        p_low, p_high = low[p], high[p]
-        if p_high == math.inf:
-            others_high = math.inf if open_ended > 1 else finite_high
-        else:
-            others_high = math.inf if open_ended else finite_high - p_high
-        new_low, new_high = t_low - others_high, t_high - (low_sum - p_low)
-        if new_low > p_low:
-            low[p], low_sum, changed = new_low, low_sum + new_low - p_low, True
-        if new_high < p_high:
-            high[p], changed = new_high, True
-            if p_high == math.inf:
-                open_ended -= 1
-                finite_high += new_high
-            else:
-                finite_high += new_high - p_high
-    return changed
-
-
 class _Component:
     """One group of figures tied by sums, as numbered lists, protected until no small count can be worked out."""
 
@@ -246,8 +227,111 @@ class _Component:
                 break
             if not self._hide_beside(pinned, low, high) and not self._hide_nearest(pinned[0]):
                 break  # nothing left to hide: every nonzero figure of the component already is
+        self._protect_exactly()
         for key, state in zip(self.keys, self.state, strict=True):
             self.shared_state[key] = state
+
+    # -- the exact pass: every sum at once, as a stranger with a solver would --------------------
+
+    def _protect_exactly(self) -> None:
+        """Hide one more figure beside each exposed small count until the solver finds none exposed."""
+        relations = exact.Relations(
+            len(self.keys), self.lines, whole=not self.owner.money, cap=exact.cap_for(self.values)
+        )
+        # Hiding a figure only widens what the others can be, so a figure found safe stays safe.
+        exposed = [n for n in self.sensitive if not (self.owner.money and self.values[n] == 0)]
+        while True:
+            exposed = self._uncertified(relations, exposed)
+            if len(exposed) <= ASKED_ONE_BY_ONE:  # many left unproven: hide beside them all, ask again after
+                exposed = [n for n in exposed if not self.safe(relations, n)]
+            if not exposed or not self._hide_around(exposed):
+                return
+
+    def _uncertified(self, relations: exact.Relations, figures: list[int]) -> list[int]:
+        """The figures that a few whole solutions, each pushing all of them away from their values, leave unproven.
+
+        Any one solution that fits every sum and gives a figure another value proves it can be other, so a
+        few solutions (with the markers read: away from each value; unread: all low, then all high; again
+        for those still unproven) clear most figures at once, and only the rest are asked about one by one.
+        """
+        known = [self.prior(m) for m in range(len(self.keys))]
+        unread = [(low, low) if low == high else (0.0, math.inf) for low, high in known]
+        need_other = set(figures)
+        need_wide = set() if self.owner.money else set(figures)
+        for _round in range(CERTIFY_ROUNDS):
+            before = len(need_other) + len(need_wide)
+            if need_other:
+                need_other -= self._moved_away(relations, known, need_other)
+            if need_wide:
+                need_wide -= self._spread(relations, unread, need_wide)
+            if len(need_other) + len(need_wide) in (0, before):
+                break
+        return [n for n in figures if n in need_other or n in need_wide]
+
+    def _step(self, n: int) -> float:
+        return max(1.0, MONEY_MARGIN * self.values[n]) if self.owner.money else 1.0
+
+    def _moved_away(self, relations: exact.Relations, known: list[Extent], figures: set[int]) -> set[int]:
+        """The figures a solution pushed away from their values moves by at least their step (money: down, then up)."""
+        away = [0.0] * len(self.keys)
+        for n in figures:
+            away[n] = 1.0 if self.owner.money or self.values[n] > 1 else -1.0
+        objectives = [away, [-v for v in away]] if self.owner.money else [away]
+        moved: set[int] = set()
+        for objective in objectives:
+            found = relations.solution(known, objective)
+            if found is not None:
+                moved |= {n for n in figures if abs(found[n] - self.values[n]) >= self._step(n) - TOLERANCE}
+        return moved
+
+    def _spread(self, relations: exact.Relations, unread: list[Extent], figures: set[int]) -> set[int]:
+        """The counts that solutions of the sums alone put at 0 (all pushed low) or at 3 or more (all pushed high)."""
+        ones = [1.0 if n in figures else 0.0 for n in range(len(self.keys))]
+        wide: set[int] = set()
+        for objective in (ones, [-v for v in ones]):
+            found = relations.solution(unread, objective)
+            if found is not None:
+                wide |= {n for n in figures if found[n] < 0.5 or found[n] > MIN_SHOWN - 0.5}
+        return wide
+
+    def safe(self, relations: exact.Relations, n: int) -> bool:
+        """Whether the rule holds for one sensitive figure (module docstring, rule 4)."""
+        value = self.values[n]
+        known = [self.prior(m) for m in range(len(self.keys))]
+        if self.owner.money and value == 0:
+            return True  # a kind that carries no money: its sums are 0 everywhere, known to all
+        if self.state[n] is _State.SHOWN:
+            return False
+        if self.owner.money:
+            return exact.can_be_other_than(relations, known, n, value, max(1.0, MONEY_MARGIN * value))
+        if not exact.can_be_other_than(relations, known, n, value, 1):
+            return False
+        unread = [(low, low) if low == high else (0.0, math.inf) for low, high in known]
+        return relations.feasible(unread, n, 0, 0) or relations.feasible(unread, n, MIN_SHOWN, math.inf)
+
+    def _hide_around(self, exposed: list[int]) -> bool:
+        """For each exposed figure, hide the smallest shown figure nearest to it (a "<3" widened to "x" if none)."""
+        eased: set[int] = set()
+        hid = False
+        for target in exposed:
+            if any(number in eased for number in self.lines_of[target]):
+                continue  # a figure beside it was just hidden: the next round sees whether that was enough
+            chosen = self._complement(target)
+            if chosen is not None:
+                self.set_state(chosen, _State.HIDDEN)
+                eased.update(self.lines_of[chosen])
+                hid = True
+        return hid
+
+    def _complement(self, target: int) -> int | None:
+        """The smallest figure shown in the nearest sums around the target; else a "<3" there (or itself) to widen."""
+        rings = self._rings(target)
+        for wanted in (_State.SHOWN, _State.SMALL):
+            for ring in rings:
+                found = [n for number in ring for n in self._shown_in(self.lines[number], wanted) if n != target]
+                if found:
+                    return min(found, key=lambda n: self.values[n])
+        return target if self._can_hide(target, _State.SMALL) else None
 
     def prior(self, n: int) -> tuple[float, float]:
         """What anyone knows of a figure from its own cell: its number, 1 to 2, at least 1 (0 for money), or nothing."""
@@ -265,7 +349,7 @@ class _Component:
         for _round in range(MAX_ROUNDS):
             changed = False
             for total, parts in self.lines:
-                changed = _narrow_sum(total, parts, low, high) or changed
+                changed = subtraction.narrow_sum(total, parts, low, high) or changed
             if not changed:
                 break
         return low, high

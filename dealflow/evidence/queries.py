@@ -1,8 +1,9 @@
 """The public dashboard's figures, read from the rollups and the head row only, never from raw events.
 
 Seven small statements whatever the number of events: the head, the first month, the period's
-slices grouped by kind and value, its monthly trend, the last 30 days, the last 12 months and
-the startups' funnel. Each reads rows bounded by months × (kinds × values), not by events.
+slices grouped by kind and value (the funnel's startups submitted and approved among them: they are
+ledger events too), its monthly trend, the last 30 days, the last 12 months and the first day the
+ledger holds a startup step. Each reads rows bounded by months × (kinds × values), not by events.
 
 What the page may show of them is decided in one pass by `privacy.Disclosure` (`_publish`), which
 is told every figure the page prints and every sum that ties them together.
@@ -17,17 +18,19 @@ from datetime import date, timedelta
 from sqlalchemy import func, select
 
 from dealflow.evidence import privacy
-from dealflow.evidence.counters import APPROVED, SUBMITTED
-from dealflow.evidence.ledger import DOMESTIC, FOREIGN, Head, current_head
+from dealflow.evidence.ledger import Head, current_head
 from dealflow.evidence.privacy import Shown
+from dealflow.evidence.rollups import DOMESTIC, FOREIGN
 from dealflow.extensions import db
-from dealflow.models import EventKind, LedgerDay, LedgerSlice, StartupFunnel
+from dealflow.models import EventKind, LedgerDay, LedgerSlice
 from dealflow.parsing import parse_int
 from dealflow.reference.data import MAIN_HUB_CODES, REGIONS, SECTORS
 
 REQUESTED = EventKind.INTRO_REQUESTED.value
 MATCHED = EventKind.INTRO_ACCEPTED.value
 CLOSED = EventKind.INVESTMENT_CLOSED.value
+SUBMITTED = EventKind.STARTUP_SUBMITTED.value
+APPROVED = EventKind.STARTUP_APPROVED.value
 ROLLING_PERIODS = {"12m": 12, "3m": 3}
 DEFAULT_PERIOD = "12m"
 
@@ -108,12 +111,21 @@ class Figures:
     matched: int = 0
     closed: int = 0
     closed_cents: int = 0
+    closed_disclosed: int = 0  # closes whose amount both sides published (closed_cents sums only those)
     submitted: int = 0
     approved: int = 0
     # what the page shows of each count above ("closed_cents" the sum of money): the number, "<3" or "x"
     shown: dict[str, Shown] = field(default_factory=dict)
 
-    def add(self, kind: str, count: int, cents: int) -> None:
+    @property
+    def shown_disclosed(self) -> Shown:
+        """How many closes published their amount, as shown: hidden with the closes, "<3" when 1 or 2."""
+        closes = self.shown.get("closed", self.closed)
+        if isinstance(closes, str):
+            return privacy.HIDDEN
+        return privacy.SUPPRESSED if privacy.is_suppressed(self.closed_disclosed) else self.closed_disclosed
+
+    def add(self, kind: str, count: int, cents: int, disclosed: int = 0) -> None:
         if kind == REQUESTED:
             self.requested += count
         elif kind == MATCHED:
@@ -121,6 +133,11 @@ class Figures:
         elif kind == CLOSED:
             self.closed += count
             self.closed_cents += cents
+            self.closed_disclosed += disclosed
+        elif kind == SUBMITTED:
+            self.submitted += count
+        elif kind == APPROVED:
+            self.approved += count
 
 
 @dataclass
@@ -141,6 +158,12 @@ class Dashboard:
     sectors: list[Figures]
     months: list[MonthFigures]
     totals: Figures = field(default_factory=lambda: Figures("total"))
+    funnel_since: date | None = None  # the first day the ledger holds a startup submitted or approved
+
+
+def _funnel_since() -> date | None:
+    """Startups submitted and approved before the ledger recorded them are not in it: the page says from when."""
+    return db.session.scalar(select(func.min(LedgerDay.day)).where(LedgerDay.kind.in_((SUBMITTED, APPROVED))))
 
 
 def _first_month() -> date | None:
@@ -190,15 +213,18 @@ def dashboard(period_key: str | None, today: date) -> Dashboard:
             LedgerSlice.value,
             func.sum(LedgerSlice.event_count),
             func.sum(LedgerSlice.amount_usd_cents),
+            func.sum(LedgerSlice.disclosed_count),
         )
         .where(*in_period)
         .group_by(LedgerSlice.kind, LedgerSlice.dimension, LedgerSlice.value)
     )
-    for kind, dimension, value, count, cents in grouped:
+    for kind, dimension, value, count, cents, disclosed in grouped:
+        if kind in (SUBMITTED, APPROVED) and dimension != "region":
+            continue  # the funnel's startups are shown by region only (and have no investor origin)
         target = by_dimension.get(dimension, {})
         if value not in target:
             target[value] = Figures(value)
-        target[value].add(kind, int(count or 0), int(cents or 0))
+        target[value].add(kind, int(count or 0), int(cents or 0), int(disclosed or 0))
 
     months = {m: MonthFigures(m.isoformat()) for m in months_between(period.first, period.last)}
     trend = db.session.execute(
@@ -212,21 +238,9 @@ def dashboard(period_key: str | None, today: date) -> Dashboard:
         if kind == MATCHED and value == "other":
             figures.matched_outside += int(count or 0)
 
-    funnel = db.session.execute(
-        select(StartupFunnel.region_code, StartupFunnel.step, func.sum(StartupFunnel.startup_count))
-        .where(StartupFunnel.month >= period.first, StartupFunnel.month <= period.last)
-        .group_by(StartupFunnel.region_code, StartupFunnel.step)
-    )
-    for region_code, step, count in funnel:
-        region = regions.setdefault(region_code, Figures(region_code))
-        if step == SUBMITTED:
-            region.submitted += int(count or 0)
-        elif step == APPROVED:
-            region.approved += int(count or 0)
-
     totals = Figures("total")
     for region in regions.values():
-        for name in ("requested", "matched", "closed", "closed_cents", "submitted", "approved"):
+        for name in ("requested", "matched", "closed", "closed_cents", "closed_disclosed", "submitted", "approved"):
             setattr(totals, name, getattr(totals, name) + getattr(region, name))
     this_month = today.replace(day=1)
     board = Dashboard(
@@ -241,6 +255,7 @@ def dashboard(period_key: str | None, today: date) -> Dashboard:
         sectors=sorted(sectors.values(), key=lambda f: (-f.matched, -f.closed, SECTOR_ORDER.get(f.key, len(SECTORS)))),
         months=[months[m] for m in sorted(months)],
         totals=totals,
+        funnel_since=_funnel_since(),
     )
     window = [add_months(this_month, -n) for n in range(12)]
     _publish(board, hubs, [m for m in window if first_month is not None and m >= first_month], first_month)

@@ -12,7 +12,7 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from werkzeug.exceptions import NotFound
 
-from dealflow.evidence import ledger, open_data_files, tiles
+from dealflow.evidence import checkpoints, ledger, open_data_files, opendata, tiles
 from dealflow.evidence.privacy import HIDDEN, SUPPRESSED, Shown
 from dealflow.evidence.queries import Dashboard, MonthFigures, dashboard
 from dealflow.extensions import limiter
@@ -134,7 +134,8 @@ def index() -> str:
         period_label=period_label,
         sector_name=lambda code: reference_name(SECTORS, code, locale),
         region_label=lambda code: region_name(code, locale),
-        datasets=[d.name for d in ledger.DATASETS],
+        datasets=[d.name for d in opendata.DATASETS],
+        log=checkpoints.log_summary(),
     )
 
 
@@ -149,11 +150,12 @@ def _stream(chunks: Iterator[str], filename: str, mimetype: str) -> Response:
 def download(name: str, fmt: str) -> Response:
     """The open data, written as it is read: events with hashes, and the aggregates under disclosure control."""
     if name == "head" and fmt == "json":
-        document = ledger.head_document(ledger.current_head())
+        document = opendata.head_document(ledger.current_head())
         return _stream(iter([json.dumps(document, indent=2) + "\n"]), "head.json", "application/json")
-    if name == "verify" and fmt == "py":
-        return send_file(ledger.VERIFIER, mimetype="text/x-python", as_attachment=True, download_name="verify.py")
-    dataset = ledger.DATASET_NAMES.get(name)
+    if name in ("verify", "witness") and fmt == "py":
+        program = opendata.VERIFIER if name == "verify" else opendata.WITNESS
+        return send_file(program, mimetype="text/x-python", as_attachment=True, download_name=f"{name}.py")
+    dataset = opendata.DATASET_NAMES.get(name)
     if dataset is None or fmt not in ("csv", "json"):
         raise NotFound()
     head = ledger.current_head()

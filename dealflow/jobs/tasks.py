@@ -14,7 +14,7 @@ from huey import Huey, crontab  # type: ignore[import-untyped]
 from huey.exceptions import TaskLockedException  # type: ignore[import-untyped]
 from huey.storage import RedisStorage  # type: ignore[import-untyped]
 
-from dealflow.evidence import open_data_files
+from dealflow.evidence import checkpoints, open_data_files
 from dealflow.extensions import db
 from dealflow.investors import services as investor_services
 from dealflow.jobs import delivery
@@ -98,6 +98,12 @@ def prune_uploads(app: Flask) -> int:
     return len(plan.keys)
 
 
+def _checkpoint_size() -> int:
+    """Sign a checkpoint if one is due: the size it covers, or 0 when none was due."""
+    issued = checkpoints.issue_checkpoint_if_due()
+    return 0 if issued is None else issued.tree_size
+
+
 def register_tasks(huey: Huey, app: Flask) -> Tasks:
     """Bind the tasks and the periodic schedule to this app's queue."""
 
@@ -139,5 +145,10 @@ def register_tasks(huey: Huey, app: Flask) -> Tasks:
         return run_alone(
             huey, "refresh_open_data", lambda: len(in_unit_of_work(app, open_data_files.refresh_aggregate_files)), 0
         )
+
+    @huey.periodic_task(crontab(minute="*"), name="issue_checkpoint")
+    def issue_checkpoint() -> int:
+        """Every minute: a signed checkpoint of the ledger's tree if it grew, so witnesses always find a fresh one."""
+        return in_unit_of_work(app, _checkpoint_size)
 
     return Tasks(deliver_outbox=deliver_outbox)

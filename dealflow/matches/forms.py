@@ -6,7 +6,7 @@ from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateField, RadioField, SelectField, TextAreaField
+from wtforms import BooleanField, DateField, RadioField, SelectField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
@@ -62,6 +62,7 @@ class ProgressForm(FlaskForm):
         choices=[SelectChoice("", _l("Choose…")), *(SelectChoice(i.value, t) for i, t in INSTRUMENT_LABELS.items())],
         validators=[Optional()],
     )
+    publish_amount = BooleanField(_l("Publish the amount in the open data (only if the other side agrees too)"))
 
 
 class CloseAnswerForm(FlaskForm):
@@ -70,3 +71,4 @@ class CloseAnswerForm(FlaskForm):
         choices=[SelectChoice("confirmed", _l("Confirm")), SelectChoice("disputed", _l("It did not happen"))],
         validators=[InputRequired()],
     )
+    publish_amount = BooleanField(_l("Publish the amount in the open data"))

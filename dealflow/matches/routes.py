@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, flash, redirect, render_template, url_for
+from flask import Blueprint, current_app, flash, jsonify, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy.orm.exc import StaleDataError
@@ -12,6 +12,7 @@ from werkzeug.wrappers import Response
 from dealflow.auth.decorators import founder_required, role_required
 from dealflow.auth.sessions import signed_in_user
 from dealflow.billing import plans as billing
+from dealflow.evidence import receipts
 from dealflow.extensions import db, limiter
 from dealflow.forms import ConfirmForm
 from dealflow.matches import queries, services
@@ -202,6 +203,7 @@ def _render_match(intro: IntroRequest, form: ProgressForm | None = None) -> str:
         answer_forms=answer_forms,
         is_investor=user.id == intro.investor_id,
         can_open_deck=access.can_open_deck(user, intro.startup),
+        ledger_events=receipts.events_of_intro(intro.id),
     )
 
 
@@ -232,6 +234,7 @@ def log_progress(intro_id: int) -> str | Response:
             amount=form.amount.data,
             currency=Currency(form.currency.data) if form.currency.data else None,
             instrument=Instrument(form.instrument.data) if form.instrument.data else None,
+            publish_amount=bool(form.publish_amount.data),
         )
     except StartupError as exc:
         db.session.rollback()
@@ -261,7 +264,9 @@ def answer_close(intro_id: int, progress_id: int) -> Response:
     if form.validate_on_submit():
         confirmed = form.decision.data == "confirmed"
         try:
-            services.decide_close(signed_in_user(), progress, confirmed=confirmed)
+            services.decide_close(
+                signed_in_user(), progress, confirmed=confirmed, publish_amount=bool(form.publish_amount.data)
+            )
             db.session.commit()
         except (StartupError, StaleDataError) as exc:
             db.session.rollback()
@@ -275,3 +280,19 @@ def answer_close(intro_id: int, progress_id: int) -> Response:
                 "success",
             )
     return redirect(url_for("matches.match_page", intro_id=intro_id))
+
+
+@bp.route("/matches/<int:intro_id>/receipts/<int:seq>.json")
+@login_required
+def ledger_receipt(intro_id: int, seq: int) -> Response:
+    """One side of a match takes away proof that an event of theirs is in the signed ledger (verify.py checks it)."""
+    intro = _match_or_404(intro_id)
+    event = receipts.event_of_intro(intro.id, seq)
+    if event is None or event.leaf_index is None:
+        raise NotFound()
+    document = receipts.receipt_for(event)
+    db.session.commit()  # a checkpoint may have been signed for it
+    response = jsonify(document)
+    response.headers["Content-Disposition"] = f'attachment; filename="dealflow-receipt-{seq}.json"'
+    response.headers["Cache-Control"] = "no-store"
+    return response

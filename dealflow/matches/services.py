@@ -128,7 +128,7 @@ def request_intro(investor: User, startup: Startup, message: str, *, at: datetim
     except IntegrityError:  # the same request sent twice at once: the first one stands
         raise MatchError(_l("You have already asked for this intro. The founder has not answered yet.")) from None
     intro.investor, intro.startup = investor, startup
-    ledger.append(EventKind.INTRO_REQUESTED, intro, at=now)
+    ledger.append(EventKind.INTRO_REQUESTED, intro)
     notifications.notify(
         startup.owner,
         "intro_request",
@@ -165,7 +165,7 @@ def accept_intro(founder: User, intro: IntroRequest, reply: str | None, *, at: d
     intro.status = IntroStatus.ACCEPTED
     intro.decided_at = now
     db.session.flush()  # a withdrawal that won the race makes this fail, before anything is recorded
-    ledger.append(EventKind.INTRO_ACCEPTED, intro, at=now)
+    ledger.append(EventKind.INTRO_ACCEPTED, intro)
     startup, investor = intro.startup, intro.investor
     profile = investor.investor_profile
     link = f"/matches/{intro.id}"
@@ -224,6 +224,7 @@ def log_progress(
     amount: Decimal | None = None,
     currency: Currency | None = None,
     instrument: Instrument | None = None,
+    publish_amount: bool = False,
     at: datetime | None = None,
 ) -> MatchProgress:
     """Record a meeting or term sheet (into the ledger at once) or a close (once the other side confirms)."""
@@ -253,6 +254,7 @@ def log_progress(
         if instrument is None:
             raise MatchError(_l("Choose the instrument."), field="instrument")
         progress.amount, progress.currency, progress.instrument = amount, currency, instrument
+        progress.publish_amount = publish_amount
         progress.amount_usd = to_usd(amount, currency)
         progress.status = ProgressStatus.AWAITING_CONFIRMATION
         waiting = select(MatchProgress.id).where(
@@ -283,12 +285,17 @@ def log_progress(
     progress.status = ProgressStatus.RECORDED
     db.session.add(progress)
     db.session.flush()
-    ledger.append(LEDGER_KINDS[kind], intro, progress=progress, at=now)
+    ledger.append(LEDGER_KINDS[kind], intro, progress=progress)
     return progress
 
 
-def decide_close(user: User, progress: MatchProgress, *, confirmed: bool, at: datetime | None = None) -> None:
-    """The other side confirms a close (only then is it counted, in the ledger) or says it did not happen."""
+def decide_close(
+    user: User, progress: MatchProgress, *, confirmed: bool, publish_amount: bool = False, at: datetime | None = None
+) -> None:
+    """The other side confirms a close (only then is it counted, in the ledger) or says it did not happen.
+
+    The amount is published only if both sides asked for it; otherwise the ledger commits to it unseen.
+    """
     intro = db.session.get(IntroRequest, progress.intro_request_id)
     if intro is None or not queries.is_party(user, intro):
         raise MatchError(_l("Only the two sides of a match can confirm its progress."))
@@ -302,7 +309,13 @@ def decide_close(user: User, progress: MatchProgress, *, confirmed: bool, at: da
     progress.decided_at = now
     db.session.flush()
     if confirmed:
-        ledger.append(EventKind.INVESTMENT_CLOSED, intro, progress=progress, amount_usd=progress.amount_usd, at=now)
+        ledger.append(
+            EventKind.INVESTMENT_CLOSED,
+            intro,
+            progress=progress,
+            amount_usd=progress.amount_usd,
+            amount_public=progress.publish_amount and publish_amount,
+        )
     notifications.notify(
         progress.logged_by,
         "close_confirmed" if confirmed else "close_disputed",

@@ -15,6 +15,7 @@ from dealflow.models.billing import (
 from dealflow.models.discovery import Bookmark, ListingState, PipelineStage, SavedSearch, SavedSearchAlert
 from dealflow.models.hub import Hub, hub_region
 from dealflow.models.investor import InvestorKind, InvestorProfile
+from dealflow.models.ledger import LedgerCheckpoint, LedgerCosignature, LedgerTreeNode, LedgerWitness
 from dealflow.models.match import (
     EventKind,
     IntroRequest,
@@ -82,10 +83,14 @@ __all__ = [
     "IntroStatus",
     "InvestorKind",
     "InvestorProfile",
+    "LedgerCheckpoint",
+    "LedgerCosignature",
     "LedgerDay",
     "LedgerHead",
     "LedgerRollup",
     "LedgerSlice",
+    "LedgerTreeNode",
+    "LedgerWitness",
     "MatchEvent",
     "MatchEventLink",
     "MatchProgress",

@@ -23,6 +23,7 @@ from sqlalchemy import (
     Numeric,
     String,
     Text,
+    false,
     text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -131,6 +132,8 @@ class MatchProgress(Base):
     currency: Mapped[Currency | None] = mapped_column(string_enum(Currency, "currency", 3))
     instrument: Mapped[Instrument | None] = mapped_column(string_enum(Instrument, "instrument", 20))
     amount_usd: Mapped[Decimal | None] = mapped_column(Numeric(16, 2))
+    # The logger's wish to publish the amount; it is published only if the confirming side agrees too.
+    publish_amount: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -150,6 +153,8 @@ class EventKind(enum.StrEnum):
     MEETING = "meeting"
     TERM_SHEET = "term_sheet"
     INVESTMENT_CLOSED = "investment_closed"
+    STARTUP_SUBMITTED = "startup_submitted"  # a startup first submitted for review (no investor)
+    STARTUP_APPROVED = "startup_approved"  # a startup approved by hub staff (no investor)
 
 
 class MatchEvent(Base):
@@ -160,6 +165,7 @@ class MatchEvent(Base):
     """
 
     __tablename__ = "match_event"
+    __table_args__ = (Index("uq_match_event_leaf_index", "leaf_index", unique=True),)
 
     seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     event_id: Mapped[str] = mapped_column(String(32), unique=True)
@@ -173,6 +179,14 @@ class MatchEvent(Base):
     is_foreign: Mapped[bool] = mapped_column(Boolean)
     investor_kind: Mapped[str | None] = mapped_column(String(20))
     amount_usd: Mapped[Decimal | None] = mapped_column(Numeric(16, 2))
+    # 1: an event of the first chain, published whole; 2: a leaf of the Merkle tree, whose public leaf
+    # carries only what the figures need and binds the rest (stage, investor country and kind, the exact
+    # time, an undisclosed amount) through a salted commitment kept here with its salt.
+    leaf_version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    leaf_index: Mapped[int | None] = mapped_column(BigInteger)
+    amount_public: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    salt: Mapped[str | None] = mapped_column(String(32))
+    commitment: Mapped[str | None] = mapped_column(String(64))
     # Unique: two rows can never follow the same predecessor, so the chain cannot fork.
     prev_hash: Mapped[str] = mapped_column(String(64), unique=True)
     hash: Mapped[str] = mapped_column(String(64), unique=True)
@@ -202,6 +216,7 @@ class LedgerHead(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     event_count: Mapped[int] = mapped_column(BigInteger)
     head_hash: Mapped[str] = mapped_column(String(64))
+    tree_size: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
@@ -218,6 +233,8 @@ class LedgerRollup(Base):
     sector_code: Mapped[str] = mapped_column(String(32), primary_key=True)
     event_count: Mapped[int] = mapped_column(BigInteger)
     amount_usd_cents: Mapped[int] = mapped_column(BigInteger)
+    # How many of the events published their amount (a close both sides agreed to disclose).
+    disclosed_count: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
 
 
 class LedgerSlice(Base):
@@ -235,6 +252,7 @@ class LedgerSlice(Base):
     value: Mapped[str] = mapped_column(String(32), primary_key=True)
     event_count: Mapped[int] = mapped_column(BigInteger)
     amount_usd_cents: Mapped[int] = mapped_column(BigInteger)
+    disclosed_count: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
 
 
 class LedgerDay(Base):

@@ -18,12 +18,13 @@ from flask_babel import LazyString
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Table, bindparam, select, update
 
-from dealflow.evidence import counters
+from dealflow.evidence import ledger
 from dealflow.extensions import db
 from dealflow.labels import status_label
 from dealflow.models import (
     OPEN_REVISION_STATUSES,
     Currency,
+    EventKind,
     ExchangeRate,
     FileKind,
     ReviewEvent,
@@ -341,10 +342,12 @@ def change_status(
         startup.decided_at = now
     # The evidence dashboard's funnel starts here: each startup counts once when first submitted
     # (a draft can never return to draft) and once when approved (approval is never undone).
+    # Both are ledger events, appended in this transaction, so the funnel is checkable like the matches;
+    # the ledger dates them itself (`at` dates the review history only: no caller dates an event).
     if from_status == S.DRAFT:
-        counters.count_startup_step(startup.region_code, counters.SUBMITTED, now)
+        ledger.append(EventKind.STARTUP_SUBMITTED, startup=startup)
     elif to == S.APPROVED:
-        counters.count_startup_step(startup.region_code, counters.APPROVED, now)
+        ledger.append(EventKind.STARTUP_APPROVED, startup=startup)
     return _record(startup, actor, from_status.value, to.value, text, now)
 
 
