@@ -23,7 +23,7 @@ BROWSE = "/startups/?ask_max=100000&sector=agritech"
 
 def shown(page: str) -> dict[str, Any]:
     """The names of the cards, the total and the sector facet of a discovery page."""
-    total = re.search(r'<p class="mb-0" role="status">([\d,\s]+) startups?</p>', page)
+    total = re.search(r'<p class="[^"]*" role="status">([\d,\s]+) startups?</p>', page)
     facet = re.search(r'id="count-sector-agritech">(\d+)<', page)
     return {
         "names": {name for name in ("Tenge Farm", "Dollar Farm") if name in page},

@@ -23,8 +23,9 @@ from tests.startup_helpers import startup_in
 SOURCE = Path(__file__).resolve().parent.parent / "dealflow"
 # Every query parameter the code reads; the test below fails when one is added without being listed here.
 QUERY_PARAMETERS = {
-    "action", "actor", "ask_max", "ask_min", "exports", "founded_from", "founded_to", "hub", "instrument", "next",
-    "outside", "page", "period", "plan", "q", "region", "revenue", "role", "scope", "sector", "sort", "stage",
+    "action", "actor", "after", "ask_max", "ask_min", "exports", "founded_from", "founded_to", "from", "hub", "index",
+    "instrument", "next", "outside", "page", "period", "plan", "q", "region", "revenue", "role", "scope", "sector",
+    "size", "sort", "stage", "to",
 }  # fmt: skip
 BAD_NUMBERS = ["²", "٣", "9" * 30, "9" * 11, "-1", "", "0"]
 BAD_IDS = ["0", "-1", "²", "٣", "9" * 25, str(LARGEST_ID), str(LARGEST_ID + 1), str(2**63)]

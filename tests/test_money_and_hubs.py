@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from dealflow.evidence import ledger
+from dealflow.evidence import encoding, rollups
 from dealflow.extensions import db
 from dealflow.investors.queries import DiscoveryQuery, discover
 from dealflow.models import Currency, MatchEvent, Region, Role
@@ -33,8 +33,8 @@ def test_half_a_cent_rounds_up_everywhere() -> None:
     assert forms._cents(Decimal("0.125")) == Decimal("0.13")
     startups.set_exchange_rate(Currency.KZT, Decimal("500"), actor=UserFactory(role=Role.ADMIN))
     assert startups.to_usd(Decimal("2.5"), Currency.KZT) == Decimal("0.01")  # 0.005 dollars
-    assert ledger.format_amount(Decimal("0.125")) == "0.13"
-    assert ledger.amount_cents(Decimal("0.125")) == 13
+    assert encoding.format_amount(Decimal("0.125")) == "0.13"
+    assert rollups.amount_cents(Decimal("0.125")) == 13
 
 
 def test_no_module_rounds_money_its_own_way() -> None:
@@ -69,7 +69,7 @@ def test_hashes_of_amounts_at_cents_are_what_they_were() -> None:
             investor_kind="angel",
             amount_usd=amount,
         )
-        assert ledger.event_hash(ledger.public_fields(event), "ab" * 32) == digest, amount
+        assert encoding.event_hash(encoding.public_fields(event), "ab" * 32) == digest, amount
 
 
 def test_a_chain_with_amounts_still_verifies(runner: Any) -> None:

@@ -17,6 +17,7 @@ from dealflow.evidence.signing import log_key
 from dealflow.evidence.verify_export import Broken
 from dealflow.extensions import csrf, db, limiter
 from dealflow.models import LedgerCheckpoint, LedgerHead
+from dealflow.parsing import parse_int
 
 bp = Blueprint("ledger_log", __name__)
 log = logging.getLogger(__name__)
@@ -60,7 +61,7 @@ def checkpoint() -> Response | tuple[Response, int]:
 @bp.route("/checkpoints")
 def checkpoint_list() -> Response:
     """Every checkpoint ever issued, oldest first, a thousand at a time (?after=SIZE for the next page)."""
-    after = request.args.get("after", 0, type=int)
+    after = parse_int(request.args.get("after"), minimum=0, default=0)
     listed = checkpoints.checkpoints_from(after, MAX_LISTED)
     return jsonify(
         checkpoints=[
@@ -89,7 +90,7 @@ def public_key() -> Response:
 @bp.route("/proof/inclusion")
 def inclusion() -> Response | tuple[Response, int]:
     """That leaf `index` is in the tree of `size` leaves: the audit path, leaf side first."""
-    index, size = request.args.get("index", type=int), request.args.get("size", type=int)
+    index, size = parse_int(request.args.get("index")), parse_int(request.args.get("size"))
     if index is None or size is None or not 0 <= index < size <= _tree_size():
         return _error("give 0 <= index < size <= the tree's size")
     proof = tree.inclusion_proof(index, size)
@@ -99,7 +100,7 @@ def inclusion() -> Response | tuple[Response, int]:
 @bp.route("/proof/consistency")
 def consistency() -> Response | tuple[Response, int]:
     """That the tree of `from` leaves is a prefix of the tree of `to` leaves (RFC 6962 consistency proof)."""
-    old, new = request.args.get("from", type=int), request.args.get("to", type=int)
+    old, new = parse_int(request.args.get("from")), parse_int(request.args.get("to"))
     if old is None or new is None or not 0 < old <= new <= _tree_size():
         return _error("give 0 < from <= to <= the tree's size")
     proof = tree.consistency_proof(old, new)

@@ -320,6 +320,7 @@ def production_env(monkeypatch: pytest.MonkeyPatch, app: Flask) -> None:
     monkeypatch.setenv("REDIS_URL", "redis://127.0.0.1:6379/0")
     monkeypatch.setenv("SITE_URL", "https://dealflow.example")
     monkeypatch.setenv("MAIL_SERVER", "127.0.0.1")
+    monkeypatch.setenv("LEDGER_SIGNING_KEY", "A" * 43 + "=")  # the ledger's key, as test_config gives it
 
 
 def test_production_with_a_stripe_key_refuses_to_start_without_the_webhook_secret(

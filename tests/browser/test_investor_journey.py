@@ -54,6 +54,7 @@ def test_investor_profiles_filters_searches_and_bookmarks(page: Page, live_app: 
     expect(page.get_by_text("Your investor profile is saved.")).to_be_visible()
 
     page.get_by_role("link", name="Startups", exact=True).click()
+    page.wait_for_load_state("load")  # htmx listens to the filters once the page's scripts have run
     page.locator(f"#region-{region_code}").check()
     expect(page).to_have_url(re.compile(f"region={region_code}"))
     page.locator(f"#sector-{sector}").check()
