@@ -65,19 +65,6 @@ class SettingsForm(FlaskForm):
         self.locale.choices = language_choices(with_auto=True)
 
 
-class PasswordChangeForm(FlaskForm):
-    current_password = PasswordField(_l("Current password"), validators=[DataRequired()])
-    new_password = PasswordField(
-        _l("New password"),
-        validators=[DataRequired(), Length(max=128)],
-        description=_l("At least 10 characters; not a common password."),
-    )
-    confirm = PasswordField(
-        _l("Repeat the new password"),
-        validators=[DataRequired(), EqualTo("new_password", message=_l("The two passwords do not match."))],
-    )
-
-
 class ForgotPasswordForm(FlaskForm):
     email = EmailField(_l("Email"), validators=[DataRequired(), Length(max=254)])
 
@@ -92,6 +79,12 @@ class ResetPasswordForm(FlaskForm):
         _l("Repeat the new password"),
         validators=[DataRequired(), EqualTo("new_password", message=_l("The two passwords do not match."))],
     )
+
+
+class PasswordChangeForm(ResetPasswordForm):
+    """The reset form's new password, after proving the current one."""
+
+    current_password = PasswordField(_l("Current password"), validators=[DataRequired()])
 
 
 class EmailChangeForm(FlaskForm):
